@@ -1,0 +1,23 @@
+//! pseudoproxy: a privacy-sanitizing data-export proxy for Confluence Cloud.
+//!
+//! Module map (pure core first, I/O at the edge):
+//!
+//! - [`jsonpath`] — PURE. Compiles the Jayway-dialect JSONPath subset that rule files use and
+//!   locates matches in a JSON document. Unsupported syntax is a compile error, never a
+//!   silent zero-match.
+//! - [`pseudonym`] — PURE. Psoxy v0.4 pseudonyms: salted SHA-256, email canonicalization,
+//!   reversible (AES-256-CBC) tokens, IP hashing, salt fingerprint.
+//! - [`rules`] — PURE. YAML rules: a raw serde mirror, compile-once validation with every
+//!   problem located (file:line:column), endpoint matching and request gating.
+//! - [`sanitize`] — PURE. Applies a compiled endpoint to a response body: schema filter,
+//!   transforms, and the Jackson-compatible compact writer. Fails closed.
+//! - [`cli`] — the command-line front end (one file per subcommand).
+//!
+//! The pure modules never import tokio, reqwest, axum, lambda or AWS crates; a test in
+//! `tests/` enforces it.
+
+pub mod cli;
+pub mod jsonpath;
+pub mod pseudonym;
+pub mod rules;
+pub mod sanitize;
