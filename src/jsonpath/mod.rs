@@ -4,9 +4,36 @@
 //! `serde_json::Value`. Invariant: anything this module cannot evaluate faithfully is a
 //! compile error with a hint — a path never silently matches nothing because of syntax.
 //!
-//! (Skeleton: the implementation lands in its own commit.)
+//! Supported: `$`; `.name`, `['name']`, `["name"]`, `['a','b']`; `.*`, `[*]`; deep scan
+//! `..name`, `..['a','b']` (followed by anything) and `..*`, `..[*]`, `..[n]`, `..[a:b]`
+//! (ending the path); `[0]`, `[-1]`, `[0,2]`; `[a:b]`, `[a:]`, `[:b]`, `[-2:]`; filters
+//! `[?(...)]` with `@`/`$` definite operand paths, string/number/boolean/null literals,
+//! `== != < <= > >=`, `=~ /re/imsx`, `&& || !`, parentheses and existence tests.
+//!
+//! Jayway quirks kept on purpose (parity with Psoxy): a filter on an **object** tests the
+//! object itself; a missing operand makes `!=` true; `=~` sees missing/null as `""`;
+//! `==` converts between numbers and strings (details in `filter.rs`); an existence test
+//! is true for a present key whose value is null or `[]`.
+//!
+//! Layout: `lexer` (characters, strings, errors) → `parser` + `filter_parser` (text →
+//! `ast`) → `eval` + `filter` (document → locations); `location` applies locations;
+//! `decimal` is the `BigDecimal` arithmetic Jayway's comparisons need.
+
+mod ast;
+mod decimal;
+mod eval;
+mod filter;
+mod filter_parser;
+mod lexer;
+mod location;
+mod parser;
+
+#[cfg(test)]
+mod tests;
 
 use serde_json::Value;
+
+pub use location::{get_mut, remove};
 
 /// One step from a node to a child: an object key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -29,20 +56,36 @@ pub struct JsonPathError {
     pub hint: Option<String>,
 }
 
-/// A compiled JSONPath.
+/// A compiled JSONPath: parsed once, evaluated many times without re-parsing.
 #[derive(Debug, Clone)]
 pub struct JsonPath {
     source: String,
+    segments: Vec<ast::Segment>,
 }
 
 impl JsonPath {
+    /// Compiles `source`, rejecting unsupported or ambiguous syntax with a located error.
     pub fn compile(source: &str) -> Result<JsonPath, JsonPathError> {
-        Ok(JsonPath { source: source.to_owned() })
+        let segments = parser::parse_path(source)?;
+        Ok(JsonPath {
+            source: source.to_owned(),
+            segments,
+        })
     }
+
+    /// The text this path was compiled from.
     pub fn source(&self) -> &str {
         &self.source
     }
-    pub fn locate(&self, _root: &Value) -> Vec<Location> {
-        Vec::new()
+
+    /// Every matched node, each once, in document order (pre-order: a node before its
+    /// descendants, siblings in key/index order). Zero matches is an empty list.
+    pub fn locate(&self, root: &Value) -> Vec<Location> {
+        eval::Walker::new(root, false).run(&self.segments)
+    }
+
+    /// Whether anything matches; stops at the first match (for `applyOnlyWhen`).
+    pub fn matches_any(&self, root: &Value) -> bool {
+        !eval::Walker::new(root, true).run(&self.segments).is_empty()
     }
 }
