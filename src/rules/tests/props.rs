@@ -1,0 +1,68 @@
+//! Property tests: no input makes loading panic.
+
+use proptest::prelude::*;
+
+use super::read_data;
+use crate::rules::from_str;
+
+/// A valid file with a few random edits: reaches much deeper than random text.
+fn mutated(base: String) -> impl Strategy<Value = String> {
+    let len = base.len();
+    prop::collection::vec((0..=len, prop::sample::select(EDITS.to_vec())), 1..6).prop_map(
+        move |edits| {
+            let mut text = base.clone();
+            for (at, edit) in edits {
+                let at = (0..=at.min(text.len()))
+                    .rev()
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(0);
+                match edit {
+                    "" => {
+                        let end = (at + 7).min(text.len());
+                        let end = (end..=text.len())
+                            .find(|i| text.is_char_boundary(*i))
+                            .unwrap_or(text.len());
+                        text.replace_range(at..end, "");
+                    }
+                    insert => text.insert_str(at, insert),
+                }
+            }
+            text
+        },
+    )
+}
+
+/// Insertions that tend to break structure in interesting ways ("" deletes a few chars).
+const EDITS: [&str; 14] = [
+    "",
+    "\n",
+    "  ",
+    "- ",
+    ": ",
+    "{",
+    "]",
+    "!<redact>",
+    "!",
+    "&a ",
+    "*a",
+    "$ref: x\n",
+    "'",
+    "\t",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn loading_arbitrary_text_never_panics(text in ".{0,400}") {
+        let _ = from_str(&text, "fuzz.yaml");
+    }
+
+    #[test]
+    fn loading_a_mutated_rules_file_never_panics(text in mutated(read_data("valid/full.yaml"))) {
+        if let Err(diagnostics) = from_str(&text, "fuzz.yaml") {
+            prop_assert!(!diagnostics.is_empty());
+        }
+    }
+
+}
