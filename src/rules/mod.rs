@@ -9,16 +9,21 @@
 //!    JSONPaths, templates, `$ref`s) — again collecting every problem.
 //!
 //! Problems of all stages come back together as [`Diagnostics`], sorted by position.
+//! [`RuleSet::gate`] (in `gate`) decides whether a request may be forwarded.
 
 mod compile;
 mod compile_schema;
 mod compile_transform;
 pub mod diagnostics;
+mod gate;
 mod java_regex;
 pub mod model;
 mod node;
 mod node_access;
 mod node_de;
+mod param_check;
+mod path_guard;
+mod query;
 mod raw;
 mod recover;
 mod template;
@@ -29,7 +34,9 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use diagnostics::{Diagnostic, Diagnostics};
+pub use gate::{BlockReason, Blocked, Matched};
 pub use model::*;
+pub use path_guard::PathProblem;
 
 /// Why a rules file could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -4,8 +4,10 @@
 //!   what each key compiles into;
 //! - `golden`: every `invalid/*.yaml` must fail with exactly the diagnostics of the
 //!   `.expected` file beside it (`RULES_BLESS=1` rewrites them — then review the diff);
-//! - `props`: loading never panics, whatever the input.
+//! - `gate_table`: request → endpoint or block reason, from `gate/cases.yaml`;
+//! - `props`: loading and gating never panic, whatever the input.
 
+mod gate_table;
 mod golden;
 mod props;
 mod valid;

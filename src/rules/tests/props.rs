@@ -1,8 +1,8 @@
-//! Property tests: no input makes loading panic.
+//! Property tests: no input makes loading or gating panic.
 
 use proptest::prelude::*;
 
-use super::read_data;
+use super::{load_valid, read_data};
 use crate::rules::from_str;
 
 /// A valid file with a few random edits: reaches much deeper than random text.
@@ -65,4 +65,13 @@ proptest! {
         }
     }
 
+    #[test]
+    fn gating_arbitrary_requests_never_panics(
+        method in "[A-Za-z]{0,8}",
+        path in "(/|[a-z]|%|[0-9A-Fa-f]|\\.|~|\\\\|[\\x00-\\x7f]|é){0,40}",
+        query in proptest::option::of("(=|&|;|%|[a-z]|[0-9A-F]|\\+|é){0,30}"),
+    ) {
+        let rules = load_valid("gate/rules.yaml");
+        let _ = rules.gate(&method, &path, query.as_deref());
+    }
 }

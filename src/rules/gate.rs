@@ -1,0 +1,200 @@
+//! Request gating: may this method + path + query be forwarded, and under which endpoint?
+//! (rules contract §2).
+//!
+//! Order: path hardening first (nothing else looks at a path that failed it); then the
+//! endpoints in file order: path match, query parameters (parsed once, §2.4) against
+//! `allowedQueryParams` and `queryParamSchemas` (incl. `required`), path parameters
+//! against `pathParameterSchemas`, and the method. The first endpoint that admits the
+//! request wins. When endpoints matched the path but all refused, the reason given is
+//! the first one's; when none matched, `NoEndpoint`.
+//!
+//! Invariant: a [`BlockReason`] carries no parameter *values* and no path text — it
+//! goes to logs. (It does carry parameter *names*, which the rules author chose.)
+
+use std::fmt;
+
+use super::model::{Endpoint, PathMatcher, RuleSet};
+use super::path_guard::{self, PathProblem};
+use super::query::{self, QueryParam};
+
+/// The endpoint that admits a request.
+#[derive(Debug)]
+pub struct Matched<'r> {
+    /// Position of the endpoint in the rules file (0-based).
+    pub index: usize,
+    pub endpoint: &'r Endpoint,
+    /// Template parameters (or named `pathRegex` groups) as they appear in the raw path,
+    /// still percent-encoded. Schemas were checked against the decoded values.
+    pub path_params: Vec<(String, String)>,
+}
+
+/// A refused request. Answered with 403 `BLOCKED_BY_RULES` and never sent upstream.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("blocked by rules: {reason}")]
+pub struct Blocked {
+    pub reason: BlockReason,
+}
+
+/// Why a request was refused, for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockReason {
+    PathNotCanonical(PathProblem),
+    NoEndpoint,
+    MethodNotAllowed,
+    /// A malformed `%` escape, or bytes that are not UTF-8, in the query.
+    QueryNotCanonical,
+    QueryParamNotAllowed {
+        name: String,
+    },
+    RequiredQueryParamMissing {
+        name: String,
+    },
+    /// A path or query parameter whose value its schema refuses.
+    ParamValueInvalid {
+        name: String,
+    },
+}
+
+impl fmt::Display for BlockReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BlockReason::PathNotCanonical(problem) => write!(f, "path not canonical ({problem})"),
+            BlockReason::NoEndpoint => f.write_str("no endpoint matches the path"),
+            BlockReason::MethodNotAllowed => f.write_str("method not allowed"),
+            BlockReason::QueryNotCanonical => f.write_str("malformed query string"),
+            BlockReason::QueryParamNotAllowed { name } => {
+                write!(f, "query parameter `{name}` not allowed")
+            }
+            BlockReason::RequiredQueryParamMissing { name } => {
+                write!(f, "required query parameter `{name}` missing")
+            }
+            BlockReason::ParamValueInvalid { name } => {
+                write!(f, "value of parameter `{name}` refused by its schema")
+            }
+        }
+    }
+}
+
+impl RuleSet {
+    /// Decides whether a request may be forwarded. `path` is the raw (percent-encoded)
+    /// path after prefix stripping; `query` is the raw text after `?`, `None` when the
+    /// request has no `?`.
+    pub fn gate(
+        &self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<Matched<'_>, Blocked> {
+        let block = |reason| Blocked { reason };
+        path_guard::check(path).map_err(|p| block(BlockReason::PathNotCanonical(p)))?;
+        let mut params: Option<Vec<QueryParam>> = None;
+        let mut first_refusal = None;
+        for (index, endpoint) in self.endpoints.iter().enumerate() {
+            let Some(path_params) = match_path(endpoint, path, query) else {
+                continue;
+            };
+            let params = match &mut params {
+                Some(parsed) => &*parsed,
+                None => {
+                    let parsed = query::parse(query.unwrap_or_default())
+                        .map_err(|_| block(BlockReason::QueryNotCanonical))?;
+                    params.insert(parsed)
+                }
+            };
+            match admit(endpoint, method, params, &path_params) {
+                Ok(()) => {
+                    return Ok(Matched {
+                        index,
+                        endpoint,
+                        path_params,
+                    });
+                }
+                Err(reason) => {
+                    first_refusal.get_or_insert(reason);
+                }
+            }
+        }
+        Err(block(first_refusal.unwrap_or(BlockReason::NoEndpoint)))
+    }
+}
+
+/// The endpoint's captured path parameters if its matcher accepts the request.
+fn match_path(
+    endpoint: &Endpoint,
+    path: &str,
+    query: Option<&str>,
+) -> Option<Vec<(String, String)>> {
+    match &endpoint.matcher {
+        PathMatcher::Template { regex, params } => {
+            let captures = regex.captures(path)?;
+            let values = (1..=params.len()).map(|i| captures.get(i).map_or("", |m| m.as_str()));
+            Some(
+                params
+                    .iter()
+                    .cloned()
+                    .zip(values.map(str::to_owned))
+                    .collect(),
+            )
+        }
+        PathMatcher::Regex(regex) => {
+            let target = match query {
+                Some(query) => format!("{path}?{query}"),
+                None => path.to_owned(),
+            };
+            let captures = regex.captures(&target)?;
+            let named = regex.capture_names().flatten();
+            let params = named.filter_map(|name| {
+                Some((name.to_owned(), captures.name(name)?.as_str().to_owned()))
+            });
+            Some(params.collect())
+        }
+    }
+}
+
+/// Everything but the path: query parameters, path parameter values, method.
+fn admit(
+    endpoint: &Endpoint,
+    method: &str,
+    params: &[QueryParam],
+    path_params: &[(String, String)],
+) -> Result<(), BlockReason> {
+    let not_allowed = |p: &&QueryParam| {
+        let allowed = endpoint.allowed_query_params.as_ref();
+        allowed.is_some_and(|allowed| !allowed.contains(&p.name.to_lowercase()))
+    };
+    if let Some(p) = params.iter().find(not_allowed) {
+        return Err(BlockReason::QueryParamNotAllowed {
+            name: p.name.clone(),
+        });
+    }
+    for (name, schema) in &endpoint.query_param_schemas {
+        let mut values = params
+            .iter()
+            .filter(|p| p.name.to_lowercase() == *name)
+            .peekable();
+        if schema.required && values.peek().is_none() {
+            return Err(BlockReason::RequiredQueryParamMissing { name: name.clone() });
+        }
+        if values.any(|p| !schema.accepts(&p.value)) {
+            return Err(BlockReason::ParamValueInvalid { name: name.clone() });
+        }
+    }
+    for (name, schema) in &endpoint.path_parameter_schemas {
+        let raw = path_params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str());
+        // An optional segment left empty has nothing to validate.
+        if raw.is_empty() {
+            continue;
+        }
+        if !query::percent_decode(raw).is_some_and(|value| schema.accepts(&value)) {
+            return Err(BlockReason::ParamValueInvalid { name: name.clone() });
+        }
+    }
+    let method = method.to_ascii_uppercase();
+    if !endpoint.allowed_methods.contains(&method) {
+        return Err(BlockReason::MethodNotAllowed);
+    }
+    Ok(())
+}
