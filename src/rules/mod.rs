@@ -14,6 +14,7 @@
 mod compile;
 mod compile_schema;
 mod compile_transform;
+mod de_error;
 pub mod diagnostics;
 mod gate;
 mod java_regex;
@@ -54,6 +55,31 @@ pub enum RulesError {
 /// Every problem of the file is reported at once; a file with any problem never yields
 /// a `RuleSet`.
 pub fn from_str(text: &str, origin: &str) -> Result<RuleSet, Diagnostics> {
+    // Loading recurses once per nesting level of the document (bounded by the YAML
+    // parser's depth budget of 64), and unoptimized builds spend tens of KiB of stack
+    // per level. A thread of its own keeps that independent of the caller's stack
+    // (2 MiB for async workers and test threads), so deep input is refused, not fatal.
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("rules-loader".to_owned())
+            .stack_size(LOADER_STACK_BYTES)
+            .spawn_scoped(scope, || load_text(text, origin));
+        match worker {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                let problem =
+                    diagnostics::Problem::new(1, 1, "internal error while loading the rules file");
+                Err(Diagnostics::from_problems(origin, vec![problem]))
+            }),
+            // No thread to be had: load here, which is fine for every realistic file.
+            Err(_) => load_text(text, origin),
+        }
+    })
+}
+
+/// Virtual reservation; only the pages a load touches are ever committed.
+const LOADER_STACK_BYTES: usize = 32 * 1024 * 1024;
+
+fn load_text(text: &str, origin: &str) -> Result<RuleSet, Diagnostics> {
     let fail = |problems| Err(Diagnostics::from_problems(origin, problems));
     let root = match node::parse(text) {
         Ok(root) if root.is_null() => return fail(vec![empty_file()]),

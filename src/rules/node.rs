@@ -155,19 +155,33 @@ pub(crate) fn parse(src: &str) -> Result<Node, Problem> {
             Ok(root)
         }
         Err(error) => {
-            let message = serde_saphyr::MessageFormatter::format_message(
-                &serde_saphyr::UserMessageFormatter,
-                error.without_snippet(),
-            );
             let (line, column) = error
                 .location()
                 .filter(|l| l.line() > 0)
                 .map_or((1, 1), |l| (l.line(), l.column().max(1)));
-            Err(Problem::new(
-                line,
-                column,
-                format!("invalid YAML: {message}"),
-            ))
+            Err(Problem::new(line, column, parse_message(&error)))
+        }
+    }
+}
+
+/// The parser's reason in words; budget breaches get ours (theirs is a Debug dump).
+fn parse_message(error: &serde_saphyr::Error) -> String {
+    use serde_saphyr::budget::BudgetBreach;
+    match error.without_snippet() {
+        serde_saphyr::Error::Budget {
+            breach: BudgetBreach::Depth { .. },
+            ..
+        } => {
+            let limit = serde_saphyr::Budget::default().max_depth;
+            format!("nesting deeper than {limit} levels is not supported")
+        }
+        serde_saphyr::Error::Budget { .. } => {
+            "the document is too large or too complex (nodes, aliases or anchors)".to_owned()
+        }
+        inner => {
+            let formatter = serde_saphyr::UserMessageFormatter;
+            let message = serde_saphyr::MessageFormatter::format_message(&formatter, inner);
+            format!("invalid YAML: {message}")
         }
     }
 }

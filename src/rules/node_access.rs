@@ -8,9 +8,10 @@ use serde::de::value::{StrDeserializer, UnitDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, Visitor};
 use serde_saphyr::Location;
 
+use super::de_error::DeError;
 use super::diagnostics::did_you_mean;
 use super::node::Node;
-use super::node_de::{DeError, NodeDe};
+use super::node_de::NodeDe;
 
 pub(crate) struct SeqAcc<'a> {
     de: NodeDe<'a>,

@@ -75,3 +75,25 @@ proptest! {
         let _ = rules.gate(&method, &path, query.as_deref());
     }
 }
+
+/// Nesting is bounded by the YAML parser's budget; right up to it, loading neither
+/// overflows the stack nor fails.
+#[test]
+fn deep_nesting_loads_or_is_refused_without_overflow() {
+    for depth in [20, 40, 60, 61, 62, 200] {
+        let mut text = String::from("endpoints:\n  - pathTemplate: /a\n    responseSchema:\n");
+        let mut indent = "      ".to_owned();
+        for _ in 0..depth {
+            text.push_str(&format!("{indent}type: array\n{indent}items:\n"));
+            indent.push_str("  ");
+        }
+        text.push_str(&format!("{indent}type: string\n"));
+        let result = from_str(&text, "deep.yaml");
+        assert_eq!(
+            result.is_ok(),
+            depth <= 60,
+            "depth {depth}: {:?}",
+            result.err()
+        );
+    }
+}

@@ -273,3 +273,31 @@ fn shipped_confluence_rules_load() {
         format!("{direct:#?}")
     );
 }
+
+#[test]
+fn anchors_aliases_and_merge_keys_are_followed() {
+    let rules = load_valid("valid/anchors.yaml");
+    let summary: Vec<(String, usize, bool)> = rules
+        .endpoints
+        .iter()
+        .map(|e| {
+            (
+                e.label.clone(),
+                e.transforms.len(),
+                e.response_schema.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("/people/{id}".to_owned(), 2, true),
+            ("/people/{id}/manager".to_owned(), 2, true),
+            ("/teams/{id}".to_owned(), 1, false),
+        ]
+    );
+    assert!(matches!(
+        rules.endpoints[2].transforms[0].kind,
+        TransformKind::Pseudonymize { .. }
+    ));
+}
