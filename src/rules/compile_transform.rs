@@ -7,12 +7,12 @@
 //! wraps each exception as Java's `.*?(R).*?` full match — with Java's `.`, which does not
 //! cross line terminators (parity: a multi-line value keeps nothing unless R spans it).
 
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
 use super::compile::Compiler;
 use super::java_regex::{self, Shape};
 use super::model::{Encoding, Transform, TransformKind};
-use super::raw::RawTransform;
+use super::raw::{RawFilterTokenByRegex, RawPseudonymize, RawTransform};
 use crate::jsonpath::JsonPath;
 
 const ENCODINGS: [(&str, Encoding); 3] = [
@@ -48,26 +48,7 @@ impl Compiler<'_> {
             R::Redact(_) => TransformKind::Redact,
             R::HashIp(_) => TransformKind::HashIp,
             R::EncryptIp(_) => TransformKind::EncryptIp,
-            R::Pseudonymize(raw) => {
-                let encoding = self.encoding(raw.encoding.as_ref())?;
-                let include_original = raw.include_original.as_ref();
-                let clash =
-                    include_original.filter(|o| o.value && encoding == Encoding::UrlSafeToken);
-                // A pruned (mistyped) `encoding` reads as the default; do not blame it twice.
-                let encoding_pruned = self.damage.has(&transform.referenced, "encoding");
-                if let Some(flag) = clash.filter(|_| !encoding_pruned) {
-                    self.error_hint(
-                        &flag.referenced,
-                        "`includeOriginal: true` cannot be combined with encoding `URL_SAFE_TOKEN`",
-                        "use `encoding: JSON` to keep the original, or drop `includeOriginal`",
-                    );
-                }
-                TransformKind::Pseudonymize {
-                    encoding,
-                    include_reversible: raw.include_reversible.unwrap_or(false),
-                    include_original: include_original.is_some_and(|o| o.value),
-                }
-            }
+            R::Pseudonymize(raw) => self.pseudonymize(raw, &transform.referenced)?,
             R::PseudonymizeEmailHeader(raw) => TransformKind::PseudonymizeEmailHeader {
                 encoding: self.encoding(raw.encoding.as_ref())?,
             },
@@ -90,18 +71,7 @@ impl Compiler<'_> {
                     )?,
                 }
             }
-            R::FilterTokenByRegex(raw) => {
-                // Both compiled before either can end the match: report both problems.
-                let delimiter = match &raw.delimiter {
-                    Some(d) => self.regex(d, Shape::Find, "delimiter"),
-                    None => java_regex::compile(DEFAULT_DELIMITER, Shape::Find).ok(),
-                };
-                let filters = self.regexes(raw.filters.as_deref(), Shape::Full, "filters");
-                TransformKind::FilterTokenByRegex {
-                    delimiter: delimiter?,
-                    filters: filters?,
-                }
-            }
+            R::FilterTokenByRegex(raw) => self.filter_token_by_regex(raw)?,
             R::Tokenize(raw) => TransformKind::Tokenize {
                 regex: self.tokenize_regex(raw.regex.as_ref())?,
             },
@@ -140,6 +110,39 @@ impl Compiler<'_> {
             }
         }
         Some(out)
+    }
+
+    fn pseudonymize(&mut self, raw: &RawPseudonymize, at: &Location) -> Option<TransformKind> {
+        let encoding = self.encoding(raw.encoding.as_ref())?;
+        let include_original = raw.include_original.as_ref();
+        let clash = include_original.filter(|o| o.value && encoding == Encoding::UrlSafeToken);
+        // A pruned (mistyped) `encoding` reads as the default; do not blame it twice.
+        let encoding_pruned = self.damage.has(at, "encoding");
+        if let Some(flag) = clash.filter(|_| !encoding_pruned) {
+            self.error_hint(
+                &flag.referenced,
+                "`includeOriginal: true` cannot be combined with encoding `URL_SAFE_TOKEN`",
+                "use `encoding: JSON` to keep the original, or drop `includeOriginal`",
+            );
+        }
+        Some(TransformKind::Pseudonymize {
+            encoding,
+            include_reversible: raw.include_reversible.unwrap_or(false),
+            include_original: include_original.is_some_and(|o| o.value),
+        })
+    }
+
+    fn filter_token_by_regex(&mut self, raw: &RawFilterTokenByRegex) -> Option<TransformKind> {
+        // Both compiled before either can end this: both problems get reported.
+        let delimiter = match &raw.delimiter {
+            Some(d) => self.regex(d, Shape::Find, "delimiter"),
+            None => java_regex::compile(DEFAULT_DELIMITER, Shape::Find).ok(),
+        };
+        let filters = self.regexes(raw.filters.as_deref(), Shape::Full, "filters");
+        Some(TransformKind::FilterTokenByRegex {
+            delimiter: delimiter?,
+            filters: filters?,
+        })
     }
 
     fn encoding(&mut self, text: Option<&Spanned<String>>) -> Option<Encoding> {
