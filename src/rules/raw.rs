@@ -130,17 +130,29 @@ pub(crate) struct RawSchema {
 #[derive(Debug, Deserialize)]
 #[serde(rename = "transform", rename_all = "camelCase")]
 pub(crate) enum RawTransform {
+    /// Remove the matched keys.
     Redact(RawPathsOnly),
+    /// Replace values with pseudonyms.
     Pseudonymize(RawPseudonymize),
+    /// Pseudonymize every address of an email header value.
     PseudonymizeEmailHeader(RawEmailHeader),
+    /// Pseudonymize the parts of a value a regex finds.
     PseudonymizeRegexMatches(RawPseudonymizeRegexMatches),
+    /// Remove the parts of a value regexes find.
     RedactRegexMatches(RawRedactRegexMatches),
+    /// Keep only listed phrases.
     RedactExceptPhrases(RawRedactExceptPhrases),
+    /// Keep only the longest part matching one of the regexes.
     RedactExceptSubstringsMatchingRegexes(RawRedactExceptSubstrings),
+    /// Keep only the tokens that match a filter.
     FilterTokenByRegex(RawFilterTokenByRegex),
+    /// Replace a value (or its regex group 1) with a reversible token.
     Tokenize(RawTokenize),
+    /// Replace text with its length, word count and keyword counts.
     TextDigest(RawTextDigest),
+    /// Replace an IP address with its salted hash.
     HashIp(RawPathsOnly),
+    /// Replace an IP address with a reversible token.
     EncryptIp(RawPathsOnly),
 }
 
@@ -154,6 +166,7 @@ pub(crate) struct RawPathsOnly {
     pub apply_only_when: Option<Spanned<String>>,
 }
 
+/// `pseudonymize` options.
 #[derive(Debug, Deserialize)]
 #[serde(rename = "transform", deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawPseudonymize {
@@ -172,6 +185,7 @@ pub(crate) struct RawPseudonymize {
     pub only_if_regex: Option<IgnoredAny>,
 }
 
+/// `pseudonymizeEmailHeader` options.
 #[derive(Debug, Deserialize)]
 #[serde(rename = "transform", deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawEmailHeader {
@@ -183,6 +197,7 @@ pub(crate) struct RawEmailHeader {
     pub encoding: Option<Spanned<String>>,
 }
 
+/// `pseudonymizeRegexMatches` options.
 #[derive(Debug, Deserialize)]
 #[serde(rename = "transform", deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawPseudonymizeRegexMatches {
@@ -196,6 +211,7 @@ pub(crate) struct RawPseudonymizeRegexMatches {
     pub include_reversible: Option<bool>,
 }
 
+/// `redactRegexMatches` options.
 #[derive(Debug, Deserialize)]
 #[serde(rename = "transform", deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawRedactRegexMatches {
@@ -207,6 +223,7 @@ pub(crate) struct RawRedactRegexMatches {
     pub redactions: Option<Vec<Spanned<String>>>,
 }
 
+/// `redactExceptPhrases` options.
 #[derive(Debug, Deserialize)]
 #[serde(rename = "transform", deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawRedactExceptPhrases {
@@ -218,6 +235,7 @@ pub(crate) struct RawRedactExceptPhrases {
     pub allowed_phrases: Option<Vec<String>>,
 }
 
+/// `redactExceptSubstringsMatchingRegexes` options.
 #[derive(Debug, Deserialize)]
 #[serde(rename = "transform", deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawRedactExceptSubstrings {
@@ -229,6 +247,7 @@ pub(crate) struct RawRedactExceptSubstrings {
     pub exceptions: Option<Vec<Spanned<String>>>,
 }
 
+/// `filterTokenByRegex` options.
 #[derive(Debug, Deserialize)]
 #[serde(rename = "transform", deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawFilterTokenByRegex {
@@ -242,6 +261,7 @@ pub(crate) struct RawFilterTokenByRegex {
     pub filters: Option<Vec<Spanned<String>>>,
 }
 
+/// `tokenize` options.
 #[derive(Debug, Deserialize)]
 #[serde(rename = "transform", deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawTokenize {
@@ -253,6 +273,7 @@ pub(crate) struct RawTokenize {
     pub regex: Option<Spanned<String>>,
 }
 
+/// `textDigest` options.
 #[derive(Debug, Deserialize)]
 #[serde(rename = "transform", deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawTextDigest {
@@ -270,7 +291,10 @@ pub(crate) struct RawTextDigest {
 
 /// A YAML mapping kept in file order, with each key's location.
 #[derive(Debug)]
-pub(crate) struct OrderedMap<V>(pub Vec<(Spanned<String>, V)>);
+pub(crate) struct OrderedMap<V>(
+    /// Key (located) and value, in file order.
+    pub Vec<(Spanned<String>, V)>,
+);
 
 impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
