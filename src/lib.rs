@@ -2,6 +2,8 @@
 //!
 //! Module map (pure core first, I/O at the edge):
 //!
+//! - [`jackson`] — PURE. The exact bytes of output: Jackson's compact JSON and Java's
+//!   number text (`1.0E10`), shared by the sanitizer and JSONPath filter comparisons.
 //! - [`jsonpath`] — PURE. Compiles the Jayway-dialect JSONPath subset that rule files use and
 //!   locates matches in a JSON document. Unsupported syntax is a compile error, never a
 //!   silent zero-match.
@@ -10,13 +12,14 @@
 //! - [`rules`] — PURE. YAML rules: a raw serde mirror, compile-once validation with every
 //!   problem located (file:line:column), endpoint matching and request gating.
 //! - [`sanitize`] — PURE. Applies a compiled endpoint to a response body: schema filter,
-//!   transforms, and the Jackson-compatible compact writer. Fails closed.
+//!   and transforms. Fails closed.
 //! - [`cli`] — the command-line front end (one file per subcommand).
 //!
 //! The pure modules never import tokio, reqwest, axum, lambda or AWS crates; a test in
 //! `tests/` enforces it.
 
 pub mod cli;
+pub mod jackson;
 pub mod jsonpath;
 pub mod pseudonym;
 pub mod rules;

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::ast::{CmpOp, Expr, Operand, OperandPath, OperandStep};
 use super::decimal::Decimal;
-use crate::sanitize::writer::number_text;
+use crate::jackson::number_text;
 
 /// The operand values Jayway distinguishes.
 enum Val<'a> {

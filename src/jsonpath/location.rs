@@ -12,6 +12,15 @@ use serde_json::Value;
 
 use super::{Location, Step};
 
+/// The node at `at`; `None` if the path does not exist in `root`.
+pub fn get<'a>(root: &'a Value, at: &Location) -> Option<&'a Value> {
+    at.0.iter().try_fold(root, |node, step| match (step, node) {
+        (Step::Key(key), Value::Object(map)) => map.get(key),
+        (Step::Index(i), Value::Array(items)) => items.get(*i),
+        _ => None,
+    })
+}
+
 /// The node at `at`, mutably; `None` if the path does not exist in `root`.
 pub fn get_mut<'a>(root: &'a mut Value, at: &Location) -> Option<&'a mut Value> {
     walk_mut(root, &at.0)

@@ -33,7 +33,7 @@ mod tests;
 
 use serde_json::Value;
 
-pub use location::{get_mut, remove};
+pub use location::{get, get_mut, remove};
 
 /// One step from a node to a child: an object key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,4 +1,5 @@
-//! The Jackson-compatible compact JSON writer (rules contract §3.5).
+//! Jackson-compatible JSON text (rules contract §3.5): the compact writer and Java's
+//! number formatting, used by the sanitizer's output and by JSONPath filter comparisons.
 //!
 //! PURE. Owns the exact bytes of sanitized output: no whitespace; `"` and `\` escaped;
 //! `\b \t \n \f \r` short forms; other controls below U+0020 as `\u00XX` with uppercase
