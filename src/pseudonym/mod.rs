@@ -24,7 +24,7 @@ pub use error::{PseudonymError, TokenProblem};
 pub use identity::Pseudonym;
 
 use hash::{from_url_safe, url_safe};
-use reversible::{AesKey, Scheme};
+use reversible::Scheme;
 
 /// Computes and reverses pseudonyms for one configuration.
 #[derive(Clone)]
@@ -48,14 +48,10 @@ impl std::fmt::Debug for Pseudonymizer {
 }
 
 impl Pseudonymizer {
-    /// Derives the keys (65 536 PBKDF2 rounds each; a scheme whose salt and password equal
-    /// the main ones reuses the main key).
+    /// Cheap: each AES key (65 536 PBKDF2 rounds) is derived on first use; a scheme whose
+    /// salt and password equal the main ones shares the main key.
     pub fn new(config: PseudonymConfig) -> Pseudonymizer {
-        let main_key = config
-            .encryption_key
-            .as_deref()
-            .map(|k| AesKey::derive(k, &config.salt));
-        let main = Scheme::new(config.salt.clone(), main_key);
+        let main = Scheme::new(config.salt.clone(), config.encryption_key.clone());
         let ip = Self::sub_scheme(
             &config,
             &main,
@@ -91,7 +87,7 @@ impl Pseudonymizer {
         if salt == config.salt && password == config.encryption_key.as_deref() {
             return main.clone();
         }
-        Scheme::new(salt.to_string(), password.map(|p| AesKey::derive(p, salt)))
+        Scheme::new(salt.to_string(), password.map(str::to_owned))
     }
 
     /// The pseudonym of `text` (a JSON string, or a number as Java prints it); `None` for

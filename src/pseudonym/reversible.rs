@@ -4,8 +4,11 @@
 //! UTF-8 original, with IV = the first 16 hash bytes. The AES key is
 //! PBKDF2-HMAC-SHA256(password = encryption key, salt = this scheme's salt, 65 536 rounds).
 //!
-//! Invariants: the key is derived once per scheme, never printed (no `Debug` on key
+//! Invariants: the key is derived at most once per scheme, on first use (so start-up and
+//! configurations without reversible tokens never pay the 65 536 rounds), never printed (no `Debug` on key
 //! material), and no error carries key material or plaintext.
+
+use std::sync::{Arc, OnceLock};
 
 use aes::Aes256;
 use aes::cipher::block_padding::Pkcs7;
@@ -41,20 +44,37 @@ impl AesKey {
     }
 }
 
-/// One salt plus an optional key: the main scheme, the IP scheme or the email-domain scheme.
+/// One salt plus an optional password: the main scheme, the IP scheme or the
+/// email-domain scheme. Clones share the lazily derived key.
 #[derive(Clone)]
 pub(crate) struct Scheme {
     salt: String,
-    key: Option<AesKey>,
+    password: Option<String>,
+    key: Arc<OnceLock<AesKey>>,
 }
 
 impl Scheme {
-    pub(crate) fn new(salt: String, key: Option<AesKey>) -> Scheme {
-        Scheme { salt, key }
+    pub(crate) fn new(salt: String, password: Option<String>) -> Scheme {
+        Scheme {
+            salt,
+            password,
+            key: Arc::default(),
+        }
     }
 
     pub(crate) fn has_key(&self) -> bool {
-        self.key.is_some()
+        self.password.is_some()
+    }
+
+    /// The AES key, derived on first use.
+    fn key(&self) -> Result<&AesKey, PseudonymError> {
+        let password = self
+            .password
+            .as_deref()
+            .ok_or(PseudonymError::MissingEncryptionKey)?;
+        Ok(self
+            .key
+            .get_or_init(|| AesKey::derive(password, &self.salt)))
     }
 
     /// The deterministic hash of an already canonical value.
@@ -68,10 +88,7 @@ impl Scheme {
         canonical: &str,
         original: &str,
     ) -> Result<Vec<u8>, PseudonymError> {
-        let key = self
-            .key
-            .as_ref()
-            .ok_or(PseudonymError::MissingEncryptionKey)?;
+        let key = self.key()?;
         let hash = self.hash(canonical);
         let plain = original.as_bytes();
         // PKCS#7 always adds 1..=16 bytes, so the buffer needs room for one more block.
@@ -90,10 +107,7 @@ impl Scheme {
     /// Decrypts reversible bytes back to the original (§7.7): skip the 32 hash bytes, IV =
     /// the first 16 of them. The hash is not re-checked, as in Psoxy.
     pub(crate) fn reverse(&self, bytes: &[u8]) -> Result<String, PseudonymError> {
-        let key = self
-            .key
-            .as_ref()
-            .ok_or(PseudonymError::MissingEncryptionKey)?;
+        let key = self.key()?;
         let cipher_len = bytes.len().saturating_sub(HASH_LEN);
         if bytes.len() < HASH_LEN + AES_BLOCK || !cipher_len.is_multiple_of(AES_BLOCK) {
             return Err(PseudonymError::InvalidToken(TokenProblem::Length));
@@ -119,7 +133,7 @@ mod tests {
     use super::*;
 
     fn scheme() -> Scheme {
-        Scheme::new("salt".into(), Some(AesKey::derive("secret", "salt")))
+        Scheme::new("salt".into(), Some("secret".into()))
     }
 
     #[test]
@@ -169,7 +183,7 @@ mod tests {
                 "{what}: {err:?}"
             );
         }
-        let other = Scheme::new("salt".into(), Some(AesKey::derive("other", "salt")));
+        let other = Scheme::new("salt".into(), Some("other".into()));
         assert!(matches!(
             other.reverse(&bytes),
             Err(PseudonymError::InvalidToken(_))
