@@ -1,5 +1,90 @@
 //! Applies a compiled endpoint to a response body (rules contract §3–§6).
 //!
-//! (Skeleton: the implementation lands in its own commit.)
+//! PURE. [`sanitize`] parses the body (one or several top-level JSON values), filters each
+//! value with the endpoint's responseSchema, applies its transforms in file order, and
+//! writes compact Jackson-compatible JSON.
+//!
+//! Invariant — fail closed: every outcome is either sanitized output or a
+//! [`SanitizeError`]; the original body is never returned, and an error never carries a
+//! value from the body (only positions, paths of the rules file and static reasons).
 
-pub mod writer;
+mod schema_filter;
+mod text;
+mod transforms;
+
+use serde_json::Value;
+
+use crate::jackson;
+use crate::pseudonym::Pseudonymizer;
+use crate::rules::{Endpoint, RuleSet};
+
+/// How many values each kind of transform touched, for the audit line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub redacted: usize,
+    pub pseudonymized: usize,
+    pub digested: usize,
+}
+
+/// A sanitized body and what was done to it.
+#[derive(Debug)]
+pub struct Sanitized {
+    pub body: String,
+    pub report: Report,
+}
+
+/// Why a body could not be sanitized. Messages name positions and rule paths only.
+#[derive(Debug, thiserror::Error)]
+pub enum SanitizeError {
+    #[error("response body is not JSON (line {line}, column {column})")]
+    NotJson { line: usize, column: usize },
+    #[error("transform at `{path}` cannot be applied: {reason}")]
+    Unsupported { path: String, reason: &'static str },
+    #[error("redact at `{path}` selects the whole document")]
+    RedactsWholeDocument { path: String },
+}
+
+/// Sanitize a whole response body for `endpoint` (which must belong to `rules`).
+///
+/// Several top-level values (NDJSON, `{}{}`) are sanitized one by one and joined with
+/// `\n`; an empty or whitespace-only body gives an empty body.
+pub fn sanitize(
+    rules: &RuleSet,
+    endpoint: &Endpoint,
+    pseudonymizer: &Pseudonymizer,
+    body: &str,
+) -> Result<Sanitized, SanitizeError> {
+    let mut report = Report::default();
+    let mut out = String::with_capacity(body.len());
+    let values = serde_json::Deserializer::from_str(body).into_iter::<Value>();
+    for (i, value) in values.enumerate() {
+        let value = value.map_err(|e| SanitizeError::NotJson {
+            line: e.line(),
+            column: e.column(),
+        })?;
+        let sanitized = sanitize_value(rules, endpoint, pseudonymizer, value, &mut report)?;
+        if i > 0 {
+            out.push('\n');
+        }
+        jackson::write_compact(&sanitized, &mut out);
+    }
+    Ok(Sanitized { body: out, report })
+}
+
+/// Sanitize one already-parsed JSON value.
+pub fn sanitize_value(
+    rules: &RuleSet,
+    endpoint: &Endpoint,
+    pseudonymizer: &Pseudonymizer,
+    value: Value,
+    report: &mut Report,
+) -> Result<Value, SanitizeError> {
+    let mut doc = match &endpoint.response_schema {
+        Some(schema) => schema_filter::filter_document(value, schema, &rules.definitions),
+        None => value,
+    };
+    for transform in &endpoint.transforms {
+        transforms::apply(&mut doc, transform, pseudonymizer, report)?;
+    }
+    Ok(doc)
+}
