@@ -1,3 +1,94 @@
-//! Command-line front end: one file per subcommand.
+//! Command-line front end: argument parsing and exit codes; one file per subcommand.
 //!
-//! (Skeleton: the implementation lands in its own commit.)
+//! Exit codes (architecture guide): 0 ok, 1 checks failed (test mismatch, blocked URL),
+//! 2 usage or I/O, 3 invalid rules. Errors print as one readable chain on stderr.
+
+mod examples_manifest;
+mod json_diff;
+mod pseudonym_args;
+mod rules_cmd;
+mod sanitize_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use pseudonym_args::PseudonymArgs;
+
+/// pseudoproxy — a privacy-sanitizing data-export proxy (Psoxy-compatible).
+#[derive(Debug, Parser)]
+#[command(name = "pseudoproxy", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sanitize one response body with a rules file, as the proxy would.
+    Sanitize(sanitize_cmd::SanitizeArgs),
+    /// Check, test and inspect rules files.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Validate rules files; report every problem with file:line:column (exit 3 if any).
+    Check {
+        /// Rules files (YAML).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run the golden examples of a manifest; print a JSON diff per mismatch (exit 1 if any).
+    Test {
+        /// The examples manifest (default: the project's example-api-responses/examples.yaml).
+        #[arg(long)]
+        examples: Option<PathBuf>,
+    },
+}
+
+/// Outcome classes that map to exit codes.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Checks ran and failed (the details were already printed).
+    #[error("{0}")]
+    ChecksFailed(String),
+    /// Usage or I/O problem.
+    #[error("{0}")]
+    Usage(String),
+    /// A rules file is invalid (the diagnostics were already printed).
+    #[error("{0}")]
+    InvalidRules(String),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::ChecksFailed(_) => 1,
+            CliError::Usage(_) => 2,
+            CliError::InvalidRules(_) => 3,
+        }
+    }
+}
+
+/// Parse `std::env::args` and run the chosen subcommand.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Sanitize(args) => sanitize_cmd::run(args),
+        Command::Rules(RulesCommand::Check { files }) => rules_cmd::check(&files),
+        Command::Rules(RulesCommand::Test { examples }) => rules_cmd::test(examples),
+    }
+}
