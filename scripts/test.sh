@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The one command that runs every check of the project (the README's test command;
+# .ci/run calls it). Installs what it needs itself and cleans up after itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+rustup show active-toolchain
+cargo --version
+
+step "format (cargo fmt --check)"
+cargo fmt --all -- --check
+
+step "lints (clippy, warnings are errors)"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "unit, integration and property tests"
+cargo test --locked --all-targets
+
+step "doc tests"
+cargo test --locked --doc
+
+step "shipped rules are valid and their golden examples pass"
+cargo run --quiet --locked -- rules check rules/confluence.yaml
+cargo run --quiet --locked -- rules test --examples example-api-responses/examples.yaml
+
+step "all checks passed"
