@@ -13,14 +13,18 @@
 //!   problem located (file:line:column), endpoint matching and request gating.
 //! - [`sanitize`] — PURE. Applies a compiled endpoint to a response body: schema filter,
 //!   and transforms. Fails closed.
+//! - [`config`] — what one deployment is set to do; resolution from env and parameters.
+//! - [`secrets`] — I/O EDGE. The `SecretStore` trait (SSM, local file, memory).
 //! - [`cli`] — the command-line front end (one file per subcommand).
 //!
 //! The pure modules never import tokio, reqwest, axum, lambda or AWS crates; a test in
 //! `tests/` enforces it.
 
 pub mod cli;
+pub mod config;
 pub mod jackson;
 pub mod jsonpath;
 pub mod pseudonym;
 pub mod rules;
 pub mod sanitize;
+pub mod secrets;
