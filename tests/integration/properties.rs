@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use pseudoproxy::pseudonym::{PseudonymConfig, Pseudonymizer};
+use pseudoproxy::pseudonym::{PseudonymConfig, Pseudonymizer, is_java_blank};
 use pseudoproxy::rules::{self, RuleSet};
 use pseudoproxy::sanitize::{Report, sanitize, sanitize_value};
 
@@ -176,7 +176,7 @@ proptest! {
     }
 
     #[test]
-    fn pseudonyms_are_deterministic_per_salt_and_differ_across_salts(text in "[^\\s].{0,40}", salt_a in "[a-z]{4,12}", salt_b in "[a-z]{4,12}") {
+    fn pseudonyms_are_deterministic_per_salt_and_differ_across_salts(text in any::<String>().prop_filter("not blank", |s| !is_java_blank(s)), salt_a in "[a-z]{4,12}", salt_b in "[a-z]{4,12}") {
         prop_assume!(salt_a != salt_b);
         let a1 = pseudonymizer(&salt_a).pseudonymize(&text, false).unwrap().expect("not blank").url_safe_token();
         let a2 = pseudonymizer(&salt_a).pseudonymize(&text, false).unwrap().expect("not blank").url_safe_token();
