@@ -4,9 +4,25 @@
 //! (environment → instance parameter → shared parameter, with caching) and the request
 //! pipeline. Secrets inside it (salt, keys) are never printed: `Debug` is redacted.
 
+mod cache;
+mod clock;
+mod env;
+mod error;
+pub mod names;
+pub mod parse;
+pub mod resolve;
+pub mod rules_param;
+mod settings;
+
 use std::time::Duration;
 
 use ipnet::IpNet;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use env::Env;
+pub use error::ConfigError;
+pub use names::full_name;
+pub use resolve::{ConfigResolver, INSTANCE_TTL, SHARED_TTL};
 
 use crate::pseudonym::PseudonymConfig;
 
@@ -76,3 +92,6 @@ impl std::fmt::Debug for ProxySettings {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests;

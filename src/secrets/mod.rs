@@ -8,11 +8,15 @@
 //! Invariants: values never appear in `Debug` output, logs or error messages; errors name
 //! the parameter, never its value.
 
+mod file;
 mod memory;
+mod ssm;
 
 use std::time::SystemTime;
 
+pub use file::FileStore;
 pub use memory::MemoryStore;
+pub use ssm::SsmStore;
 
 /// One stored parameter.
 #[derive(Clone, PartialEq, Eq)]

@@ -1,0 +1,240 @@
+//! [`SsmStore`]: AWS Systems Manager Parameter Store, the store on Lambda.
+//!
+//! Configuration comes from aws-config's default chain, which natively honours
+//! `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_SSM` (so tests point it at moto on loopback).
+//! Writes are `SecureString`, encrypted with the key in `PSOXY_KMS_KEY_ID` when set, else
+//! the account's default `aws/ssm` key.
+//!
+//! Invariants: reads always decrypt; errors carry the parameter name and the AWS error
+//! code or failure class only — AWS messages can quote request values, so they are never
+//! copied; `AccessDenied` → [`SecretError::AccessDenied`]; throttling, timeouts,
+//! connection failures and 5xx → [`SecretError::Transient`]; everything else `Failed`.
+
+use std::time::SystemTime;
+
+use aws_sdk_ssm::Client;
+use aws_sdk_ssm::config::http::HttpResponse;
+use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm::types::ParameterType;
+
+use super::{Parameter, SecretError, SecretStore};
+use crate::config::Env;
+
+/// Error codes SSM (and the AWS front end) use for "slow down".
+const THROTTLING_CODES: [&str; 5] = [
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "TooManyUpdates",
+];
+
+/// A parameter store backed by SSM.
+#[derive(Clone)]
+pub struct SsmStore {
+    client: Client,
+    kms_key_id: Option<String>,
+}
+
+impl std::fmt::Debug for SsmStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsmStore")
+            .field("kms_key_id", &self.kms_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SsmStore {
+    /// A store using `client`; writes are encrypted with `kms_key_id` when given.
+    pub fn new(client: Client, kms_key_id: Option<String>) -> SsmStore {
+        SsmStore { client, kms_key_id }
+    }
+
+    /// A store configured from the AWS default chain (credentials, region, endpoint
+    /// overrides) and `PSOXY_KMS_KEY_ID` from `env`.
+    pub async fn from_env(env: &Env) -> SsmStore {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        let kms_key_id = env.get("PSOXY_KMS_KEY_ID").map(str::to_owned);
+        SsmStore::new(Client::new(&config), kms_key_id)
+    }
+
+    async fn put_parameter(
+        &self,
+        name: &str,
+        value: &str,
+        overwrite: bool,
+    ) -> Result<i64, PutError> {
+        let output = self
+            .client
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(ParameterType::SecureString)
+            .set_key_id(self.kms_key_id.clone())
+            .overwrite(overwrite)
+            .send()
+            .await;
+        match output {
+            Ok(output) => Ok(output.version()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_parameter_already_exists()) =>
+            {
+                Err(PutError::AlreadyExists)
+            }
+            Err(e) => Err(PutError::Other(classify(name, &e))),
+        }
+    }
+}
+
+enum PutError {
+    AlreadyExists,
+    Other(SecretError),
+}
+
+impl From<PutError> for SecretError {
+    fn from(e: PutError) -> SecretError {
+        match e {
+            PutError::Other(e) => e,
+            // Only reachable with overwrite=true, which SSM never answers this way.
+            PutError::AlreadyExists => SecretError::Failed {
+                name: String::new(),
+                reason: "unexpected ParameterAlreadyExists".into(),
+            },
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SecretStore for SsmStore {
+    async fn get(&self, name: &str) -> Result<Option<Parameter>, SecretError> {
+        let output = self
+            .client
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await;
+        let output = match output {
+            Ok(output) => output,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_parameter_not_found()) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(classify(name, &e)),
+        };
+        let Some(parameter) = output.parameter else {
+            return Ok(None);
+        };
+        let last_modified = parameter
+            .last_modified_date
+            .and_then(|d| SystemTime::try_from(d).ok())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        Ok(parameter.value.map(|value| Parameter {
+            value,
+            version: parameter.version,
+            last_modified,
+        }))
+    }
+
+    async fn put(&self, name: &str, value: &str) -> Result<i64, SecretError> {
+        Ok(self.put_parameter(name, value, true).await?)
+    }
+
+    async fn create_if_absent(&self, name: &str, value: &str) -> Result<bool, SecretError> {
+        match self.put_parameter(name, value, false).await {
+            Ok(_) => Ok(true),
+            Err(PutError::AlreadyExists) => Ok(false),
+            Err(PutError::Other(e)) => Err(e),
+        }
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), SecretError> {
+        match self.client.delete_parameter().name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_parameter_not_found()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify(name, &e)),
+        }
+    }
+}
+
+/// Maps an SDK failure to our error classes, keeping only the code (never the message).
+fn classify<E: ProvideErrorMetadata>(name: &str, error: &SdkError<E, HttpResponse>) -> SecretError {
+    let name = name.to_owned();
+    let transient = |reason: &str| SecretError::Transient {
+        name: name.clone(),
+        reason: reason.to_owned(),
+    };
+    match error {
+        SdkError::TimeoutError(_) => transient("timed out"),
+        SdkError::DispatchFailure(d) if d.is_user() => SecretError::Failed {
+            name,
+            reason: "request could not be sent (client configuration)".into(),
+        },
+        SdkError::DispatchFailure(_) => transient("connection failed"),
+        SdkError::ResponseError(_) => transient("unreadable response"),
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("unknown").to_owned();
+            let status = service.raw().status().as_u16();
+            classify_code(name, &code, status)
+        }
+        _ => SecretError::Failed {
+            name,
+            reason: "request could not be built".into(),
+        },
+    }
+}
+
+/// Classifies a service error by AWS error code and HTTP status.
+fn classify_code(name: String, code: &str, status: u16) -> SecretError {
+    if code.starts_with("AccessDenied") {
+        SecretError::AccessDenied { name }
+    } else if THROTTLING_CODES.contains(&code) || status >= 500 || status == 429 {
+        SecretError::Transient {
+            name,
+            reason: format!("{code} (HTTP {status})"),
+        }
+    } else {
+        SecretError::Failed {
+            name,
+            reason: format!("{code} (HTTP {status})"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_error_codes_map_to_classes() {
+        let cases = [
+            ("AccessDeniedException", 400, "denied"),
+            ("ThrottlingException", 400, "transient"),
+            ("TooManyUpdates", 400, "transient"),
+            ("InternalServerError", 500, "transient"),
+            ("ServiceUnavailable", 503, "transient"),
+            ("SomethingElse", 429, "transient"),
+            ("ValidationException", 400, "failed"),
+            ("InvalidKeyId", 400, "failed"),
+            ("ParameterLimitExceeded", 400, "failed"),
+        ];
+        for (code, status, expected) in cases {
+            let got = match classify_code("P".into(), code, status) {
+                SecretError::AccessDenied { .. } => "denied",
+                SecretError::Transient { .. } => "transient",
+                SecretError::Failed { .. } => "failed",
+            };
+            assert_eq!(got, expected, "{code} {status}");
+        }
+    }
+}
