@@ -16,8 +16,8 @@ cargo fmt --all -- --check
 step "lints (clippy, warnings are errors)"
 cargo clippy --all-targets --locked -- -D warnings
 
-step "unit, integration and property tests"
-cargo test --locked --all-targets
+step "unit, integration and property tests (SSM tests against moto on loopback)"
+scripts/with-moto.sh cargo test --locked --all-targets
 
 step "doc tests"
 cargo test --locked --doc
