@@ -127,8 +127,11 @@ impl FileStore {
                 self.failed(name, format!("cannot create directory ({})", e.kind()))
             })?;
         }
-        let lock_path = self.path.with_extension("lock");
-        let lock = private_file(&lock_path, false)
+        let mut lock_path = self.path.clone().into_os_string();
+        lock_path.push(".lock");
+        // Blocks this worker while another process writes: writes are a few small
+        // syscalls, so the wait is short.
+        let lock = private_file(Path::new(&lock_path), false)
             .map_err(|e| self.failed(name, format!("cannot open lock file ({})", e.kind())))?;
         lock.lock()
             .map_err(|e| self.failed(name, format!("cannot lock ({})", e.kind())))?;

@@ -10,7 +10,7 @@
 //! copied; `AccessDenied` → [`SecretError::AccessDenied`]; throttling, timeouts,
 //! connection failures and 5xx → [`SecretError::Transient`]; everything else `Failed`.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::config::http::HttpResponse;
@@ -53,7 +53,15 @@ impl SsmStore {
     /// A store configured from the AWS default chain (credentials, region, endpoint
     /// overrides) and `PSOXY_KMS_KEY_ID` from `env`.
     pub async fn from_env(env: &Env) -> SsmStore {
+        // Bounded waits: a hung SSM call must become a Transient error well inside the
+        // request's own time budget, never a hang.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .operation_attempt_timeout(Duration::from_secs(5))
+            .operation_timeout(Duration::from_secs(12))
+            .build();
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(timeouts)
             .load()
             .await;
         let kms_key_id = env.get("PSOXY_KMS_KEY_ID").map(str::to_owned);
