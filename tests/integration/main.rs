@@ -7,6 +7,8 @@ mod cli_sanitize; // `pseudoproxy sanitize`: known answers, gating, secrets
 mod docs_examples; // every example in docs/rules.md is executed
 mod jsonpath_rules; // Jayway-only paths are load errors; the documented rewrites work
 mod properties; // property tests over the whole sanitizer
+mod proxy_lambda; // function-URL events through the app: success, every error code, health
+mod proxy_support;
 mod pure_core;
 mod rules_cli; // `rules check` diagnostics and `rules test` on the golden examples
-mod support; // running the built CLI, temp copies of project data // the pure modules import no I/O crate
+mod support; // running the built CLI, temp copies of project data // the pure modules import no I/O crate // proxy test state, function-URL events, captured logs
