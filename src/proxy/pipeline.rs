@@ -97,8 +97,14 @@ async fn run(
         .map_err(|_| ProxyError::InvalidRequest("request body too large"))?;
     audit.bytes_in = body.len();
     // §2.4, §2.5
+    // lambda_http normalizes the URI (dot segments, `%2e`) with a URL parser; the rules
+    // must see the path exactly as the caller sent it, so prefer the raw one.
+    let raw_path = match lambda_http::RequestExt::raw_http_path(&parts.extensions) {
+        "" => parts.uri.path(),
+        raw => raw,
+    };
     let own = Target {
-        path: target::strip_function_name(parts.uri.path(), settings.function_name.as_deref()),
+        path: target::strip_function_name(raw_path, settings.function_name.as_deref()),
         query: parts.uri.query().map(str::to_owned),
     };
     let mut target = target::apply_overrides(own, &parts.headers)?;
