@@ -8,7 +8,8 @@ mod docs_examples; // every example in docs/rules.md is executed
 mod jsonpath_rules; // Jayway-only paths are load errors; the documented rewrites work
 mod properties; // property tests over the whole sanitizer
 mod proxy_hostile; // ≥ 30 hostile paths and headers: documented status, upstream never called
-mod proxy_lambda; // function-URL events through the app: success, every error code, health
+mod proxy_lambda;
+mod proxy_loopback; // over TCP: token reversal, local bearer, captured logs hold no secret // function-URL events through the app: success, every error code, health
 mod proxy_support;
 mod pure_core;
 mod rules_cli; // `rules check` diagnostics and `rules test` on the golden examples
