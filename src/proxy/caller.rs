@@ -64,10 +64,10 @@ pub fn check(
     ip_blocks: Option<&[IpNet]>,
     arns: Option<&[String]>,
 ) -> Result<(), ProxyError> {
-    if let Some(blocks) = ip_blocks {
-        if !ip_allowed(caller.ip, blocks) {
-            return Err(ProxyError::UnauthorizedIp);
-        }
+    if let Some(blocks) = ip_blocks
+        && !ip_allowed(caller.ip, blocks)
+    {
+        return Err(ProxyError::UnauthorizedIp);
     }
     if let Some(arns) = arns {
         let allowed = caller

@@ -27,11 +27,12 @@ pub async fn check(state: &AppState, caller: &Caller, deep: bool) -> Response<Bo
         healthy = false;
         warnings.push(format!("rules invalid: {diagnostics}"));
     }
-    if deep && healthy {
-        if let Err(problem) = deep_check(state).await {
-            healthy = false;
-            warnings.push(problem);
-        }
+    if deep
+        && healthy
+        && let Err(problem) = deep_check(state).await
+    {
+        healthy = false;
+        warnings.push(problem);
     }
     let mut body: BTreeMap<&str, Value> = BTreeMap::new();
     body.insert("configuredSource", json!(settings.source));

@@ -69,10 +69,10 @@ async fn run(
         check_local_bearer(&parts.headers, expected)?;
     }
     // §2.1
-    if let Some(proto) = parts.headers.get("x-forwarded-proto") {
-        if !proto.as_bytes().eq_ignore_ascii_case(b"https") {
-            return Err(ProxyError::HttpsRequired);
-        }
+    if let Some(proto) = parts.headers.get("x-forwarded-proto")
+        && !proto.as_bytes().eq_ignore_ascii_case(b"https")
+    {
+        return Err(ProxyError::HttpsRequired);
     }
     // §2.2
     if let Some(value) = parts.headers.get(HEALTH_HEADER) {

@@ -76,17 +76,14 @@ pub fn expand_short_path(path: &str, cloud_id: Option<&str>) -> String {
 
 /// Strips a leading `/<function name>` segment (Psoxy's API-Gateway style URLs).
 pub fn strip_function_name(path: &str, function_name: Option<&str>) -> String {
-    if let Some(name) = function_name.filter(|n| !n.is_empty()) {
-        if let Some(rest) = path.strip_prefix('/').and_then(|p| p.strip_prefix(name)) {
-            if rest.is_empty() {
-                return "/".to_owned();
-            }
-            if rest.starts_with('/') {
-                return rest.to_owned();
-            }
-        }
+    let rest = function_name
+        .filter(|n| !n.is_empty())
+        .and_then(|name| path.strip_prefix('/')?.strip_prefix(name));
+    match rest {
+        Some("") => "/".to_owned(),
+        Some(rest) if rest.starts_with('/') => rest.to_owned(),
+        _ => path.to_owned(),
     }
-    path.to_owned()
 }
 
 /// Spec §2.7: every `p~` token in `text` replaced by its percent-encoded original.
