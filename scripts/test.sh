@@ -26,4 +26,7 @@ step "shipped rules are valid and their golden examples pass"
 cargo run --quiet --locked -- rules check rules/confluence.yaml
 cargo run --quiet --locked -- rules test --examples example-api-responses/examples.yaml
 
+step "Lambda end to end (cargo lambda watch; runs when CI=true)"
+scripts/e2e-cargo-lambda.sh
+
 step "all checks passed"

@@ -15,6 +15,7 @@
 //!   and transforms. Fails closed.
 //! - [`config`] — what one deployment is set to do; resolution from env and parameters.
 //! - [`secrets`] — I/O EDGE. The `SecretStore` trait (SSM, local file, memory).
+//! - [`proxy`] — I/O EDGE. The request pipeline `app(state)` for Lambda, `serve` and tests.
 //! - [`cli`] — the command-line front end (one file per subcommand).
 //!
 //! The pure modules never import tokio, reqwest, axum, lambda or AWS crates; a test in
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod jackson;
 pub mod jsonpath;
+pub mod proxy;
 pub mod pseudonym;
 pub mod rules;
 pub mod sanitize;

@@ -1,5 +1,36 @@
-//! Wiring only: the CLI today; the Lambda front door joins when the proxy lands.
+//! Wiring only: the Lambda front door when `AWS_LAMBDA_RUNTIME_API` is set, else the CLI.
 
 fn main() -> std::process::ExitCode {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        return lambda();
+    }
     pseudoproxy::cli::run()
+}
+
+/// Serves function-URL requests until the runtime stops us.
+fn lambda() -> std::process::ExitCode {
+    use pseudoproxy::proxy;
+    proxy::logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let state = proxy::bootstrap::lambda_state().await?;
+        let app = proxy::app(std::sync::Arc::new(state));
+        lambda_http::run(app).await.map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "lambda runtime stopped");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

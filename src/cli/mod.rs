@@ -3,11 +3,13 @@
 //! Exit codes (architecture guide): 0 ok, 1 checks failed (test mismatch, blocked URL),
 //! 2 usage or I/O, 3 invalid rules. Errors print as one readable chain on stderr.
 
+mod demo;
 mod examples_manifest;
 mod json_diff;
 mod pseudonym_args;
 mod rules_cmd;
 mod sanitize_cmd;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +33,8 @@ pub enum Command {
     /// Check, test and inspect rules files.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Run the proxy as a local HTTP server (`--demo`: offline, with example data).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,5 +94,6 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Sanitize(args) => sanitize_cmd::run(args),
         Command::Rules(RulesCommand::Check { files }) => rules_cmd::check(&files),
         Command::Rules(RulesCommand::Test { examples }) => rules_cmd::test(examples),
+        Command::Serve(args) => serve::run(args),
     }
 }

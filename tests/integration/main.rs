@@ -3,12 +3,29 @@
 // Test code: a failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used)]
 
-mod cli_sanitize; // `pseudoproxy sanitize`: known answers, gating, secrets
-mod docs_examples; // every example in docs/rules.md is executed
-mod jsonpath_rules; // Jayway-only paths are load errors; the documented rewrites work
-mod properties; // property tests over the whole sanitizer
+// `pseudoproxy sanitize`: known answers, gating, secrets.
+mod cli_sanitize;
+// Every example in docs/rules.md is executed.
+mod docs_examples;
+// Jayway-only paths are load errors; the documented rewrites work.
+mod jsonpath_rules;
+// Property tests over the whole sanitizer.
+mod properties;
+// ≥ 30 hostile paths and headers: documented status, upstream never called.
+mod proxy_hostile;
+// Function-URL events through lambda_http parsing and the app: success, every error code, health.
+mod proxy_lambda;
+// Over TCP: token reversal, local bearer, captured logs hold no secret.
+mod proxy_loopback;
+// Proxy test state, function-URL events, captured logs.
+mod proxy_support;
+// The pure modules import no I/O crate.
 mod pure_core;
-mod rules_cli; // `rules check` diagnostics and `rules test` on the golden examples
-mod ssm_errors; // SsmStore error classes through the real SDK (wiremock)
-mod ssm_moto; // SsmStore and the resolver against moto (scripts/with-moto.sh)
-mod support; // running the built CLI, temp copies of project data // the pure modules import no I/O crate
+// `rules check` diagnostics and `rules test` on the golden examples.
+mod rules_cli;
+// SsmStore error classes through the real SDK (wiremock).
+mod ssm_errors;
+// SsmStore and the resolver against moto (scripts/with-moto.sh).
+mod ssm_moto;
+// Running the built CLI, temp copies of project data.
+mod support;

@@ -1,0 +1,289 @@
+//! `serve --demo`: a built-in Confluence simulator and a throw-away local secret file.
+//!
+//! The simulator serves the project's golden example responses (embedded, so the binary
+//! works anywhere) on a loopback port. A request is matched to an example by its path —
+//! with any cloud id — and its page marker (`cursor` for v2, `start` for v1, compared
+//! percent-decoded; absent = first page); so following `_links.next` of page 1 yields
+//! page 2. It insists on the demo bearer token, as Confluence would.
+//!
+//! Invariant: loopback only; the demo salt is random per demo directory, never a default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use serde::Deserialize;
+
+use super::CliError;
+
+/// The bearer token the simulator expects and the demo secret file holds.
+pub const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
+/// The cloud id the demo configures, so `/wiki/...` short paths work.
+pub const DEMO_CLOUD_ID: &str = "acme-cloud-id";
+
+const MANIFEST: &str = include_str!("../../example-api-responses/examples.yaml");
+
+macro_rules! example {
+    ($name:literal) => {
+        (
+            concat!("original/", $name),
+            include_str!(concat!("../../example-api-responses/original/", $name)),
+        )
+    };
+}
+
+/// Every original response, by its manifest path.
+const ORIGINALS: &[(&str, &str)] = &[
+    example!("accessible-resources.json"),
+    example!("attachment-versions-page1.json"),
+    example!("attachment-versions-page2.json"),
+    example!("blogpost-versions-page1.json"),
+    example!("blogpost-versions-page2.json"),
+    example!("content-search-page1.json"),
+    example!("content-search-page2.json"),
+    example!("custom-content-versions-page1.json"),
+    example!("custom-content-versions-page2.json"),
+    example!("footer-comment-versions-page1.json"),
+    example!("footer-comment-versions-page2.json"),
+    example!("group-members-page1.json"),
+    example!("group-members-page2.json"),
+    example!("groups-page1.json"),
+    example!("groups-page2.json"),
+    example!("inline-comment-versions-page1.json"),
+    example!("inline-comment-versions-page2.json"),
+    example!("page-versions-page1.json"),
+    example!("page-versions-page2.json"),
+    example!("spaces-page1.json"),
+    example!("spaces-page2.json"),
+    example!("tasks-page1.json"),
+    example!("tasks-page2.json"),
+];
+
+#[derive(Deserialize)]
+struct Manifest {
+    examples: Vec<ManifestExample>,
+}
+
+#[derive(Deserialize)]
+struct ManifestExample {
+    url: String,
+    original: String,
+}
+
+/// One page the simulator can serve.
+#[derive(Debug, Clone)]
+pub struct Page {
+    path: String,
+    marker: Option<String>,
+    body: &'static str,
+}
+
+/// The pages of the embedded examples.
+pub fn pages() -> Result<Vec<Page>, CliError> {
+    let manifest: Manifest = serde_saphyr::from_str(MANIFEST)
+        .map_err(|e| CliError::Usage(format!("embedded examples manifest: {e}")))?;
+    let mut pages = Vec::new();
+    for example in manifest.examples {
+        let Some((_, body)) = ORIGINALS.iter().find(|(name, _)| *name == example.original) else {
+            return Err(CliError::Usage(format!(
+                "embedded example {} missing",
+                example.original
+            )));
+        };
+        let (path, query) = example.url.split_once('?').unwrap_or((&example.url, ""));
+        pages.push(Page {
+            path: normalize_path(path),
+            marker: page_marker(query),
+            body,
+        });
+    }
+    Ok(pages)
+}
+
+/// `/ex/confluence/<any id>/…` → `/ex/confluence/*/…`.
+fn normalize_path(path: &str) -> String {
+    match path
+        .strip_prefix("/ex/confluence/")
+        .and_then(|rest| rest.split_once('/'))
+    {
+        Some((_, rest)) => format!("/ex/confluence/*/{rest}"),
+        None => path.to_owned(),
+    }
+}
+
+/// The page marker of a query: `cursor` (v2) or `start` (v1, `0` = first page).
+fn page_marker(query: &str) -> Option<String> {
+    let mut start = None;
+    for pair in query.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match name {
+            "cursor" => return Some(percent_decode(value)),
+            "start" if value != "0" => start = Some(format!("start={value}")),
+            _ => {}
+        }
+    }
+    start
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The simulator's answer to one request.
+pub fn answer(pages: &[Page], request: &Request<Body>) -> Response<Body> {
+    let expected = format!("Bearer {DEMO_ACCESS_TOKEN}");
+    let authorized = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .is_some_and(|v| v.as_bytes() == expected.as_bytes());
+    let (status, body) = match authorized {
+        false => (
+            StatusCode::UNAUTHORIZED,
+            r#"{"code":401,"message":"Unauthorized"}"#,
+        ),
+        true => {
+            let path = normalize_path(request.uri().path());
+            let marker = page_marker(request.uri().query().unwrap_or(""));
+            match pages.iter().find(|p| p.path == path && p.marker == marker) {
+                Some(page) => (StatusCode::OK, page.body),
+                None => (
+                    StatusCode::NOT_FOUND,
+                    r#"{"statusCode":404,"message":"No example for this request in the demo"}"#,
+                ),
+            }
+        }
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Starts the simulator on a free loopback port; returns its address.
+pub async fn start_simulator() -> Result<SocketAddr, CliError> {
+    let pages = std::sync::Arc::new(pages()?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot start the demo simulator: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Usage(format!("cannot start the demo simulator: {e}")))?;
+    let router = axum::Router::new().fallback(move |request: Request<Body>| {
+        let pages = pages.clone();
+        async move { answer(&pages, &request) }
+    });
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "demo simulator stopped");
+        }
+    });
+    Ok(addr)
+}
+
+/// Creates (once) `dir/secrets.json`, mode 0600, with a random salt and the demo token.
+pub fn ensure_demo_secrets(dir: &Path) -> Result<PathBuf, CliError> {
+    let path = dir.join("secrets.json");
+    if path.exists() {
+        return Ok(path);
+    }
+    let io = |e: std::io::Error| CliError::Usage(format!("cannot create {}: {e}", path.display()));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let salt: String = (0..32)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    let key: String = (0..32)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    let secrets = serde_json::json!({
+        "PSOXY_SALT": salt,
+        "PSOXY_ENCRYPTION_KEY": key,
+        "ACCESS_TOKEN": DEMO_ACCESS_TOKEN,
+    });
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(io)?;
+    std::io::Write::write_all(&mut file, secrets.to_string().as_bytes()).map_err(io)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn get(pages: &[Page], uri: &str, token: &str) -> (StatusCode, String) {
+        let request = Request::builder()
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = answer(pages, &request);
+        let status = response.status();
+        let body = futures_body(response);
+        (status, body)
+    }
+
+    fn futures_body(response: Response<Body>) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let bytes = rt
+            .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn every_page_one_next_link_leads_to_another_page() {
+        let pages = pages().unwrap();
+        assert_eq!(
+            pages.len(),
+            ORIGINALS.len(),
+            "every original is in the manifest"
+        );
+        let base = "/ex/confluence/acme-cloud-id";
+        let (status, first) = get(
+            &pages,
+            &format!("{base}/wiki/api/v2/spaces?limit=3"),
+            DEMO_ACCESS_TOKEN,
+        );
+        assert_eq!(status, StatusCode::OK);
+        let json: serde_json::Value = serde_json::from_str(&first).unwrap();
+        let next = json["_links"]["next"].as_str().unwrap();
+        let (status, second) = get(&pages, &format!("{base}{next}"), DEMO_ACCESS_TOKEN);
+        assert_eq!(status, StatusCode::OK);
+        assert_ne!(first, second);
+        let (status, _) = get(&pages, &format!("{base}/wiki/api/v2/spaces"), "wrong");
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = get(
+            &pages,
+            &format!("{base}/wiki/api/v2/nothing"),
+            DEMO_ACCESS_TOKEN,
+        );
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}

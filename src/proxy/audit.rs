@@ -1,0 +1,125 @@
+//! The audit line: one structured `tracing` event per request (spec §6).
+//!
+//! Invariant: the event carries names, counts, statuses, codes and the *shape* of the
+//! query only — never a body, a header value, a token, a secret or a query value. Query
+//! values are dropped except `p~`/`t~` tokens, which are pseudonyms already.
+
+use std::time::Duration;
+
+use crate::sanitize::Report;
+
+/// What happened to one request; filled in as the pipeline goes.
+#[derive(Debug, Default)]
+pub struct Audit {
+    pub request_id: String,
+    pub principal: Option<String>,
+    pub method: String,
+    /// The matched endpoint's label (its path template).
+    pub endpoint: Option<String>,
+    pub query_shape: Option<String>,
+    pub upstream_status: Option<u16>,
+    pub status: u16,
+    pub error: Option<&'static str>,
+    /// Internal detail of the error (names and reasons, never values).
+    pub detail: Option<String>,
+    pub bytes_in: usize,
+    pub bytes_out: usize,
+    pub report: Report,
+    pub rules_sha: Option<String>,
+}
+
+impl Audit {
+    /// Emits the line. Errors at 5xx are `warn`, everything else `info`.
+    pub fn emit(&self, duration: Duration) {
+        let endpoint = self.endpoint.as_deref().unwrap_or("-");
+        let query = self.query_shape.as_deref().unwrap_or("");
+        let principal = self.principal.as_deref().unwrap_or("-");
+        let rules_sha = self.rules_sha.as_deref().unwrap_or("-");
+        let error = self.error.unwrap_or("");
+        let detail = self.detail.as_deref().unwrap_or("");
+        let upstream = self.upstream_status.map_or(0, u64::from);
+        macro_rules! line {
+            ($level:ident) => {
+                tracing::$level!(
+                    target: "pseudoproxy::audit",
+                    request_id = %self.request_id,
+                    principal,
+                    method = %self.method,
+                    endpoint,
+                    query,
+                    upstream_status = upstream,
+                    status = self.status,
+                    error,
+                    detail,
+                    bytes_in = self.bytes_in,
+                    bytes_out = self.bytes_out,
+                    redacted = self.report.redacted,
+                    pseudonymized = self.report.pseudonymized,
+                    digested = self.report.digested,
+                    duration_ms = duration.as_millis() as u64,
+                    rules_sha,
+                    "request"
+                )
+            };
+        }
+        if self.status >= 500 {
+            line!(warn);
+        } else {
+            line!(info);
+        }
+    }
+}
+
+/// The query with values removed: `limit=&cursor=&accountId=t~abc…`. Values that are
+/// `p~`/`t~` tokens are kept; everything else (including a key that looks like a value,
+/// i.e. has no `=`) keeps only its name.
+pub fn query_shape(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = safe_name(name);
+            let token_like = (value.starts_with("p~") || value.starts_with("t~"))
+                && value[2..].bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'@' | b'~')
+                });
+            match token_like {
+                true => format!("{name}={value}"),
+                false => format!("{name}="),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A parameter name as logged: names are chosen by API authors, but a caller controls
+/// them, so anything unusual (long or not `[A-Za-z0-9._-]`) is replaced.
+fn safe_name(name: &str) -> &str {
+    let plain = name.len() <= 40
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if plain { name } else { "?" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_shape_table() {
+        let token = format!("p~{}", "A".repeat(43));
+        let cases = [
+            ("limit=3&cursor=abc", "limit=&cursor=".to_owned()),
+            ("cql=type%3Dpage&x", "cql=&x=".to_owned()),
+            (&*format!("accountId={token}"), format!("accountId={token}")),
+            ("secret%40x.com=1", "?=".to_owned()),
+            ("a=t~bad%20value", "a=".to_owned()),
+            ("", String::new()),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(query_shape(input), expected, "{input}");
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Who is calling: source IP and IAM principal, and the allow-lists of spec §2.3.
+//!
+//! On Lambda both come from the function-URL request context (`http.sourceIp`,
+//! `authorizer.iam.userArn`), which AWS fills in; `X-Forwarded-For` is never trusted
+//! (a caller can write it). On `serve` the IP is the TCP peer and there is no principal.
+//!
+//! ARN matching: an allowed ARN matches the caller's `userArn` exactly; an allowed IAM
+//! role ARN (`arn:aws:iam::<acct>:role/<name>`) also matches the sessions of that role
+//! (`arn:aws:sts::<acct>:assumed-role/<name>/<session>`), which is how a role appears
+//! in the request context.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use ipnet::IpNet;
+use lambda_http::request::RequestContext;
+
+use super::error::ProxyError;
+
+/// The caller as far as we know it.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub ip: Option<IpAddr>,
+    pub principal: Option<String>,
+    /// Lambda's request id, when the request came through a function URL.
+    pub request_id: Option<String>,
+    /// Whether the request came through a function URL (API Gateway v2 payload).
+    pub via_function_url: bool,
+}
+
+impl Caller {
+    pub fn of<B>(request: &Request<B>) -> Caller {
+        let mut caller = Caller::default();
+        if let Some(RequestContext::ApiGatewayV2(context)) =
+            request.extensions().get::<RequestContext>()
+        {
+            caller.via_function_url = true;
+            caller.request_id = context.request_id.clone();
+            caller.ip = context
+                .http
+                .source_ip
+                .as_deref()
+                .and_then(|ip| ip.parse().ok());
+            caller.principal = context
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.iam.as_ref())
+                .and_then(|iam| iam.user_arn.clone());
+        }
+        if caller.ip.is_none() {
+            caller.ip = request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip());
+        }
+        caller
+    }
+}
+
+/// Spec §2.3: IP allow-list, then caller-ARN allow-list.
+pub fn check(
+    caller: &Caller,
+    ip_blocks: Option<&[IpNet]>,
+    arns: Option<&[String]>,
+) -> Result<(), ProxyError> {
+    if let Some(blocks) = ip_blocks
+        && !ip_allowed(caller.ip, blocks)
+    {
+        return Err(ProxyError::UnauthorizedIp);
+    }
+    if let Some(arns) = arns {
+        let allowed = caller
+            .principal
+            .as_deref()
+            .is_some_and(|principal| arns.iter().any(|a| arn_matches(a, principal)));
+        if !allowed {
+            return Err(ProxyError::UnauthorizedCaller);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `ip` is inside one of `blocks`; an IPv4-mapped IPv6 address counts as IPv4.
+pub fn ip_allowed(ip: Option<IpAddr>, blocks: &[IpNet]) -> bool {
+    let Some(ip) = ip else { return false };
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    blocks.iter().any(|block| block.contains(&ip))
+}
+
+/// `allowed` names `principal` (see the module doc for the role rule).
+pub fn arn_matches(allowed: &str, principal: &str) -> bool {
+    let allowed = allowed.trim();
+    if allowed == principal {
+        return true;
+    }
+    let Some((account, role)) = allowed
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|rest| rest.split_once(":role/"))
+    else {
+        return false;
+    };
+    // Paths (`role/path/name`) do not appear in session ARNs: compare the last segment.
+    let role_name = role.rsplit('/').next().unwrap_or(role);
+    let session_prefix = format!("arn:aws:sts::{account}:assumed-role/{role_name}/");
+    principal.starts_with(&session_prefix)
+}
+
+/// Parses `ALLOWED_DATA_ACCESS_IP_BLOCKS`: CSV of IPs and CIDRs, v4 and v6. A bare IP is a
+/// /32 (or /128). `Err` names the first entry that is neither (it is configuration, not
+/// secret).
+pub fn parse_ip_blocks(csv: &str) -> Result<Vec<IpNet>, String> {
+    csv.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("not an IP or CIDR: {entry}"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_allow_list_table() {
+        let blocks = parse_ip_blocks("10.0.0.0/8, 192.168.1.7 ,2001:db8::/32").unwrap();
+        let cases = [
+            ("10.1.2.3", true),
+            ("11.0.0.1", false),
+            ("192.168.1.7", true),
+            ("192.168.1.8", false),
+            ("2001:db8::1", true),
+            ("2001:db9::1", false),
+            ("::ffff:10.9.9.9", true),
+        ];
+        for (ip, expected) in cases {
+            assert_eq!(ip_allowed(ip.parse().ok(), &blocks), expected, "{ip}");
+        }
+        assert!(!ip_allowed(None, &blocks));
+        assert!(parse_ip_blocks("10.0.0.0/33").is_err());
+        assert!(parse_ip_blocks("bogus").is_err());
+    }
+
+    #[test]
+    fn arn_table() {
+        let role = "arn:aws:iam::123456789012:role/worklytics-caller";
+        let cases = [
+            (role, role, true),
+            (
+                role,
+                "arn:aws:sts::123456789012:assumed-role/worklytics-caller/s1",
+                true,
+            ),
+            (
+                role,
+                "arn:aws:sts::123456789012:assumed-role/worklytics-callerX/s1",
+                false,
+            ),
+            (
+                role,
+                "arn:aws:sts::999999999999:assumed-role/worklytics-caller/s1",
+                false,
+            ),
+            ("arn:aws:iam::1:user/u", "arn:aws:iam::1:user/u", true),
+            ("arn:aws:iam::1:user/u", "arn:aws:iam::1:user/v", false),
+        ];
+        for (allowed, principal, expected) in cases {
+            assert_eq!(
+                arn_matches(allowed, principal),
+                expected,
+                "{allowed} vs {principal}"
+            );
+        }
+    }
+}

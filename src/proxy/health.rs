@@ -1,0 +1,121 @@
+//! The health check (spec §5): `X-Psoxy-Health-Check` on any path.
+//!
+//! 200 when the proxy can serve (rules loaded, nothing missing, and — for `deep` — a token
+//! obtained and accepted by the source), else 412. Keys are sorted (a `BTreeMap`).
+//! Invariant: names and fingerprints only; no secret, token or value.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, Response, StatusCode, header};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::caller::{Caller, ip_allowed};
+use super::upstream::UpstreamRequest;
+
+pub const HEALTH_HEADER: &str = "x-psoxy-health-check";
+
+/// The health response; `deep` also obtains a token and calls accessible-resources.
+pub async fn check(state: &AppState, caller: &Caller, deep: bool) -> Response<Body> {
+    let settings = &state.settings;
+    let mut warnings: Vec<String> = settings.warnings.clone();
+    let mut missing = settings.missing.clone();
+    missing.sort();
+    let mut healthy = missing.is_empty();
+    if let Err(diagnostics) = &state.rules {
+        healthy = false;
+        warnings.push(format!("rules invalid: {diagnostics}"));
+    }
+    if deep
+        && healthy
+        && let Err(problem) = deep_check(state).await
+    {
+        healthy = false;
+        warnings.push(problem);
+    }
+    let mut body: BTreeMap<&str, Value> = BTreeMap::new();
+    body.insert("configuredSource", json!(settings.source));
+    body.insert("configuredHost", json!(host_of(&settings.upstream_base)));
+    let salt_set = !settings.pseudonym.salt.is_empty();
+    body.insert("nonDefaultSalt", json!(salt_set));
+    if salt_set {
+        body.insert(
+            "saltSha256Hash",
+            json!(state.pseudonymizer.salt_fingerprint()),
+        );
+    }
+    body.insert("missingConfigProperties", json!(missing));
+    body.insert("sourceAuthStrategy", json!(settings.auth.strategy));
+    body.insert("sourceAuthGrantType", json!(settings.auth.grant_type));
+    body.insert("version", json!(super::VERSION));
+    body.insert("callerIp", json!(caller.ip.map(|ip| ip.to_string())));
+    if let Some(blocks) = &settings.allowed_ip_blocks {
+        body.insert("clientIpAuthorized", json!(ip_allowed(caller.ip, blocks)));
+    }
+    if state.custom_rules {
+        let sha = state.rules.as_ref().ok().map(|r| r.sha1_hex.clone());
+        body.insert("rules", json!({ "sha1": sha }));
+    }
+    body.insert("tokenFamily", Value::Null);
+    body.insert("lastRefreshOutcome", Value::Null);
+    body.insert("warningMessages", json!(warnings));
+    let status = match healthy {
+        true => StatusCode::OK,
+        false => StatusCode::PRECONDITION_FAILED,
+    };
+    let text = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Obtains a token and asks the source which sites it grants; `Err` is a public reason.
+async fn deep_check(state: &AppState) -> Result<(), String> {
+    let token = state
+        .tokens
+        .bearer()
+        .await
+        .map_err(|e| format!("no access token: {}", token_error_kind(&e)))?;
+    let mut headers = axum::http::HeaderMap::new();
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| "access token is not a valid header value".to_owned())?;
+    headers.insert(header::AUTHORIZATION, bearer);
+    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    let request = UpstreamRequest {
+        method: Method::GET,
+        url: format!(
+            "{}/oauth/token/accessible-resources",
+            state.settings.upstream_base.trim_end_matches('/')
+        ),
+        headers,
+        body: None,
+        timeout: state.settings.request_timeout,
+    };
+    match state.upstream.send(request).await {
+        Ok(response) if response.status.is_success() => Ok(()),
+        Ok(response) => Err(format!(
+            "source answered {} to accessible-resources",
+            response.status.as_u16()
+        )),
+        Err(e) => Err(format!("source unreachable: {e}")),
+    }
+}
+
+fn token_error_kind(error: &super::TokenError) -> &'static str {
+    match error {
+        super::TokenError::Missing(_) => "token parameter missing",
+        super::TokenError::Revoked(_) => "refresh token revoked; re-run the consent flow",
+        super::TokenError::Unavailable(_) => "token source unavailable",
+    }
+}
+
+/// `https://api.atlassian.com` → `api.atlassian.com` (port kept).
+fn host_of(base: &str) -> &str {
+    let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
+}

@@ -1,0 +1,312 @@
+//! The request pipeline of spec §2, step by step and in order.
+//!
+//! `handle` wraps the steps in a span, maps any [`ProxyError`] to its response and emits
+//! the audit line; `run` is the steps themselves. Every check that can refuse a request
+//! runs before the upstream call.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::body::HttpBody as _;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, header};
+use tracing::Instrument;
+
+use super::audit::{Audit, query_shape};
+use super::caller::{self, Caller};
+use super::error::ProxyError;
+use super::health::{self, HEALTH_HEADER};
+use super::respond;
+use super::target::{self, Target};
+use super::tokens::TokenError;
+use super::upstream::{UpstreamError, UpstreamRequest, UpstreamResponse};
+use super::{AppState, VERSION};
+use crate::rules::{Endpoint, RuleSet};
+
+/// Largest request body read; larger ones are refused (no endpoint needs more).
+pub const MAX_REQUEST_BODY: usize = 256 * 1024;
+
+pub async fn handle(State(state): State<Arc<AppState>>, request: Request<Body>) -> Response<Body> {
+    let started = Instant::now();
+    let caller = Caller::of(&request);
+    let request_id = caller.request_id.clone().unwrap_or_else(random_id);
+    let mut audit = Audit {
+        request_id: request_id.clone(),
+        principal: caller.principal.clone(),
+        method: request.method().as_str().chars().take(16).collect(),
+        rules_sha: state.rules.as_ref().ok().map(|r| r.sha1_hex.clone()),
+        ..Audit::default()
+    };
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let response = run(&state, &caller, request, &mut audit)
+        .instrument(span.clone())
+        .await;
+    let response = response.unwrap_or_else(|error| {
+        audit.error = Some(error.code());
+        audit.detail = Some(error.to_string());
+        error.to_response()
+    });
+    audit.status = response.status().as_u16();
+    audit.bytes_out = response.body().size_hint().exact().unwrap_or(0) as usize;
+    span.in_scope(|| audit.emit(started.elapsed()));
+    response
+}
+
+fn random_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+async fn run(
+    state: &AppState,
+    caller: &Caller,
+    request: Request<Body>,
+    audit: &mut Audit,
+) -> Result<Response<Body>, ProxyError> {
+    let (parts, body) = request.into_parts();
+    let settings = &state.settings;
+    if let Some(expected) = &state.local_auth_token {
+        check_local_bearer(&parts.headers, expected)?;
+    }
+    // §2.1
+    if let Some(proto) = parts.headers.get("x-forwarded-proto")
+        && !proto.as_bytes().eq_ignore_ascii_case(b"https")
+    {
+        return Err(ProxyError::HttpsRequired);
+    }
+    // §2.2
+    if let Some(value) = parts.headers.get(HEALTH_HEADER) {
+        let deep = value.as_bytes().eq_ignore_ascii_case(b"deep");
+        return Ok(health::check(state, caller, deep).await);
+    }
+    // §2.3
+    caller::check(
+        caller,
+        settings.allowed_ip_blocks.as_deref(),
+        settings.allowed_caller_arns.as_deref(),
+    )?;
+    let rules = state
+        .rules
+        .as_ref()
+        .map_err(|diagnostics| ProxyError::RulesInvalid(diagnostics.clone()))?;
+    if !settings.missing.is_empty() {
+        return Err(ProxyError::ConnectionSetup(settings.missing.clone()));
+    }
+    let body = axum::body::to_bytes(body, MAX_REQUEST_BODY)
+        .await
+        .map_err(|_| ProxyError::InvalidRequest("request body too large"))?;
+    audit.bytes_in = body.len();
+    // §2.4, §2.5
+    // lambda_http normalizes the URI (dot segments, `%2e`) with a URL parser; the rules
+    // must see the path exactly as the caller sent it, so prefer the raw one.
+    let raw_path = match lambda_http::RequestExt::raw_http_path(&parts.extensions) {
+        "" => parts.uri.path(),
+        raw => raw,
+    };
+    let own = Target {
+        path: target::strip_function_name(raw_path, settings.function_name.as_deref()),
+        query: parts.uri.query().map(str::to_owned),
+    };
+    let mut target = target::apply_overrides(own, &parts.headers)?;
+    target.path = target::expand_short_path(&target.path, settings.confluence_cloud_id.as_deref());
+    audit.query_shape = target.query.as_deref().map(query_shape);
+    // §2.6
+    let matched = rules.gate(parts.method.as_str(), &target.path, target.query.as_deref())?;
+    audit.endpoint = Some(matched.endpoint.label.clone());
+    let bodiless = parts.method == Method::GET || parts.method == Method::HEAD;
+    if bodiless && !body.is_empty() {
+        return Err(ProxyError::InvalidRequest(
+            "GET and HEAD requests must not have a body",
+        ));
+    }
+    // §2.7
+    let path = target::reverse_tokens(&target.path, &state.pseudonymizer)?;
+    let query = match &target.query {
+        Some(q) => Some(target::reverse_tokens(q, &state.pseudonymizer)?),
+        None => None,
+    };
+    // §2.8
+    let url = match query.as_deref() {
+        Some(q) if !q.is_empty() => {
+            format!("{}{path}?{q}", settings.upstream_base.trim_end_matches('/'))
+        }
+        _ => format!("{}{path}", settings.upstream_base.trim_end_matches('/')),
+    };
+    let upstream_request = UpstreamRequest {
+        method: parts.method.clone(),
+        url,
+        headers: forward_headers(&parts.headers, rules, matched.endpoint),
+        body: (!bodiless && !body.is_empty()).then_some(body),
+        timeout: settings.request_timeout,
+    };
+    let upstream = exchange(state, upstream_request).await?;
+    audit.upstream_status = Some(upstream.status.as_u16());
+    let wants_gzip = respond::accepts_gzip(&parts.headers);
+    // §2.9 – §2.11
+    if upstream.status.is_success() {
+        sanitized_response(
+            state,
+            rules,
+            matched.endpoint,
+            upstream,
+            wants_gzip,
+            caller,
+            audit,
+        )
+    } else {
+        Ok(api_error_response(state, upstream, wants_gzip, caller))
+    }
+}
+
+fn sanitized_response(
+    state: &AppState,
+    rules: &RuleSet,
+    endpoint: &Endpoint,
+    upstream: UpstreamResponse,
+    wants_gzip: bool,
+    caller: &Caller,
+    audit: &mut Audit,
+) -> Result<Response<Body>, ProxyError> {
+    let text = std::str::from_utf8(&upstream.body)
+        .map_err(|_| ProxyError::SanitizationFailed("response body is not UTF-8".to_owned()))?;
+    let sanitized = crate::sanitize::sanitize(rules, endpoint, &state.pseudonymizer, text)
+        .map_err(|e| ProxyError::SanitizationFailed(e.to_string()))?;
+    audit.report = sanitized.report;
+    let mut headers = HeaderMap::new();
+    respond::pass_through(&upstream.headers, &mut headers);
+    let added = [
+        ("x-psoxy-rules-sha", rules.sha1_hex.clone()),
+        ("x-psoxy-psoxy-version", VERSION.to_owned()),
+        (
+            "x-psoxy-pii-salt-sha256",
+            state.pseudonymizer.salt_fingerprint(),
+        ),
+    ];
+    for (name, value) in added {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    let encoded = respond::encode(sanitized.body.into_bytes(), wants_gzip)?;
+    Ok(respond::build(
+        upstream.status,
+        headers,
+        encoded,
+        caller.via_function_url,
+    ))
+}
+
+fn api_error_response(
+    state: &AppState,
+    upstream: UpstreamResponse,
+    wants_gzip: bool,
+    caller: &Caller,
+) -> Response<Body> {
+    let mut headers = HeaderMap::new();
+    respond::pass_through(&upstream.headers, &mut headers);
+    respond::mark_api_error(&mut headers);
+    let body = respond::error_body(upstream.status, &upstream.body, &state.pseudonymizer);
+    match respond::encode(body, wants_gzip) {
+        Ok(encoded) => respond::build(upstream.status, headers, encoded, caller.via_function_url),
+        Err(error) => error.to_response(),
+    }
+}
+
+/// Only the rule-allowed request headers, never `X-Psoxy-*` or credentials, plus ours.
+fn forward_headers(incoming: &HeaderMap, rules: &RuleSet, endpoint: &Endpoint) -> HeaderMap {
+    const NEVER: [&str; 7] = [
+        "authorization",
+        "host",
+        "accept-encoding",
+        "content-length",
+        "connection",
+        "transfer-encoding",
+        "cookie",
+    ];
+    let allowed = rules
+        .allowed_request_headers
+        .iter()
+        .chain(&endpoint.allowed_request_headers);
+    let mut out = HeaderMap::new();
+    for name in allowed {
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("x-psoxy-") || NEVER.contains(&lower.as_str()) {
+            continue;
+        }
+        if let Ok(header_name) = HeaderName::from_bytes(lower.as_bytes()) {
+            for value in incoming.get_all(&header_name) {
+                out.append(header_name.clone(), value.clone());
+            }
+        }
+    }
+    out.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    if let Ok(agent) = HeaderValue::from_str(&format!("pseudoproxy/{VERSION}")) {
+        out.insert(header::USER_AGENT, agent);
+    }
+    out
+}
+
+/// Calls the source with a bearer token; on 401, tells the token source and retries once
+/// if it then offers a different token.
+async fn exchange(
+    state: &AppState,
+    request: UpstreamRequest,
+) -> Result<UpstreamResponse, ProxyError> {
+    let token = state.tokens.bearer().await.map_err(token_error)?;
+    let response = send(state, &request, &token).await?;
+    if response.status != axum::http::StatusCode::UNAUTHORIZED {
+        return Ok(response);
+    }
+    state.tokens.on_unauthorized(&token).await;
+    match state.tokens.bearer().await {
+        Ok(fresh) if fresh != token => send(state, &request, &fresh).await,
+        _ => Ok(response),
+    }
+}
+
+async fn send(
+    state: &AppState,
+    request: &UpstreamRequest,
+    token: &str,
+) -> Result<UpstreamResponse, ProxyError> {
+    let mut request = request.clone();
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        ProxyError::ConnectionSetup(vec!["ACCESS_TOKEN (not a valid header value)".to_owned()])
+    })?;
+    request.headers.insert(header::AUTHORIZATION, bearer);
+    state.upstream.send(request).await.map_err(|e| match e {
+        UpstreamError::Connect(why) | UpstreamError::Other(why) => {
+            ProxyError::ConnectionToSource(why)
+        }
+        UpstreamError::Timeout => ProxyError::SourceReadTimeout,
+        UpstreamError::TooLarge => ProxyError::ResponseTooLarge(
+            "the source response is too large to sanitize; request fewer items (lower `limit`)",
+        ),
+    })
+}
+
+fn token_error(error: TokenError) -> ProxyError {
+    match error {
+        TokenError::Missing(name) => ProxyError::ConnectionSetup(vec![name]),
+        TokenError::Revoked(why) => ProxyError::SourceAuthRevoked(why),
+        TokenError::Unavailable(why) => ProxyError::ConfigurationFailure(why),
+    }
+}
+
+/// `Authorization: Bearer <expected>`, compared in constant time.
+fn check_local_bearer(headers: &HeaderMap, expected: &str) -> Result<(), ProxyError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let same_length = given.len() == expected.len();
+    let diff = given
+        .bytes()
+        .zip(expected.bytes())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    match same_length && diff == 0 {
+        true => Ok(()),
+        false => Err(ProxyError::UnauthorizedLocal),
+    }
+}

@@ -1,0 +1,220 @@
+//! The target of a request: which path and query go upstream (spec §2.4, §2.5, §2.7).
+//!
+//! Invariant: path and query stay raw (percent-encoded) text from here to the upstream
+//! URL, so the rules gate and the upstream see the same bytes; the only rewrite after the
+//! gate is the reversal of `p~` tokens, whose originals are percent-encoded.
+
+use axum::http::HeaderMap;
+
+use super::error::ProxyError;
+use crate::pseudonym::Pseudonymizer;
+
+pub const TARGET_PATH_HEADER: &str = "x-psoxy-targetpath";
+pub const TARGET_QUERY_HEADER: &str = "x-psoxy-targetquery";
+/// Longest override value accepted.
+pub const MAX_OVERRIDE_LEN: usize = 4096;
+
+/// Raw path and query (`None` when the request had no `?`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub path: String,
+    pub query: Option<String>,
+}
+
+/// Applies `X-Psoxy-TargetPath` / `X-Psoxy-TargetQuery` to the request's own target.
+pub fn apply_overrides(mut target: Target, headers: &HeaderMap) -> Result<Target, ProxyError> {
+    if let Some(path) = override_value(headers, TARGET_PATH_HEADER)? {
+        if !path.starts_with('/') {
+            return Err(ProxyError::InvalidRequest(
+                "X-Psoxy-TargetPath must start with /",
+            ));
+        }
+        target.path = path;
+    }
+    if let Some(query) = override_value(headers, TARGET_QUERY_HEADER)? {
+        let query = query.strip_prefix('?').unwrap_or(&query).to_owned();
+        target.query = Some(query);
+    }
+    Ok(target)
+}
+
+/// One override header, validated: single, printable ASCII, no `?`/`#`/whitespace, bounded.
+fn override_value(headers: &HeaderMap, name: &'static str) -> Result<Option<String>, ProxyError> {
+    let mut values = headers.get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let invalid = ProxyError::InvalidRequest(match name {
+        TARGET_PATH_HEADER => "invalid X-Psoxy-TargetPath header",
+        _ => "invalid X-Psoxy-TargetQuery header",
+    });
+    if values.next().is_some() || value.len() > MAX_OVERRIDE_LEN {
+        return Err(invalid);
+    }
+    let bytes = value.as_bytes();
+    let printable = bytes.iter().all(|b| (0x21..=0x7e).contains(b));
+    // A `?` in the query override is only tolerated as its first character.
+    let body = match name {
+        TARGET_QUERY_HEADER => bytes.strip_prefix(b"?").unwrap_or(bytes),
+        _ => bytes,
+    };
+    if bytes.is_empty() || !printable || body.iter().any(|b| matches!(b, b'?' | b'#')) {
+        return Err(invalid);
+    }
+    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+/// Spec §2.5: `/wiki/...` means `/ex/confluence/<cloudId>/wiki/...` when a cloud id is set.
+pub fn expand_short_path(path: &str, cloud_id: Option<&str>) -> String {
+    match cloud_id {
+        Some(id) if path == "/wiki" || path.starts_with("/wiki/") => {
+            format!("/ex/confluence/{id}{path}")
+        }
+        _ => path.to_owned(),
+    }
+}
+
+/// Strips a leading `/<function name>` segment (Psoxy's API-Gateway style URLs).
+pub fn strip_function_name(path: &str, function_name: Option<&str>) -> String {
+    let rest = function_name
+        .filter(|n| !n.is_empty())
+        .and_then(|name| path.strip_prefix('/')?.strip_prefix(name));
+    match rest {
+        Some("") => "/".to_owned(),
+        Some(rest) if rest.starts_with('/') => rest.to_owned(),
+        _ => path.to_owned(),
+    }
+}
+
+/// Spec §2.7: every `p~` token in `text` replaced by its percent-encoded original.
+///
+/// Tokens (with their `@domain` suffix) consist only of `[A-Za-z0-9_~.@-]`, so each
+/// maximal run of those characters is reversed on its own and, when it held a token,
+/// re-encoded whole; `%xx` escapes and delimiters between runs are left untouched.
+pub fn reverse_tokens(text: &str, pseudonymizer: &Pseudonymizer) -> Result<String, ProxyError> {
+    if !text.contains("p~") {
+        return Ok(text.to_owned());
+    }
+    let is_run = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '~' | '.' | '@' | '-');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let run_len = rest.find(|c: char| !is_run(c)).unwrap_or(rest.len());
+        let (run, after) = rest.split_at(run_len);
+        let reversed = reverse_run(run, pseudonymizer)?;
+        out.push_str(&reversed);
+        let gap_len = after.find(is_run).unwrap_or(after.len());
+        let (gap, next) = after.split_at(gap_len);
+        out.push_str(gap);
+        rest = next;
+    }
+    Ok(out)
+}
+
+fn reverse_run(run: &str, pseudonymizer: &Pseudonymizer) -> Result<String, ProxyError> {
+    if !run.contains("p~") {
+        return Ok(run.to_owned());
+    }
+    let reversed = pseudonymizer
+        .reverse_all(run)
+        .map_err(ProxyError::TokenInvalid)?;
+    if reversed == run {
+        return Ok(run.to_owned());
+    }
+    Ok(percent_encode(&reversed))
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::pseudonym::PseudonymConfig;
+    use axum::http::HeaderValue;
+
+    fn pseudonymizer() -> Pseudonymizer {
+        Pseudonymizer::new(PseudonymConfig {
+            salt: "salt".into(),
+            encryption_key: Some("secret".into()),
+            ..PseudonymConfig::default()
+        })
+    }
+
+    #[test]
+    fn reversal_encodes_originals_and_keeps_the_rest() {
+        let p = pseudonymizer();
+        let email = p.pseudonymize("ana@acme.example", true).unwrap().unwrap();
+        let token = email.url_safe_token();
+        let plain = p.tokenize("a/b c&d").unwrap();
+        let cases = [
+            (
+                format!("/users/{token}/x"),
+                "/users/ana%40acme.example/x".to_owned(),
+            ),
+            (
+                format!("q=1&id={plain}&z=%20"),
+                "q=1&id=a%2Fb%20c%26d&z=%20".to_owned(),
+            ),
+            ("/no/tokens%2e".to_owned(), "/no/tokens%2e".to_owned()),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(reverse_tokens(&input, &p).unwrap(), expected, "{input}");
+        }
+        let bad = format!("/users/p~{}", "A".repeat(43));
+        let err = reverse_tokens(&bad, &p).unwrap_err();
+        assert_eq!(err.code(), "TOKENIZED_REQUEST_PARAMETER_INVALID");
+    }
+
+    #[test]
+    fn override_validation_table() {
+        let long = format!("/{}", "a".repeat(MAX_OVERRIDE_LEN));
+        let cases: Vec<(&str, &str, bool)> = vec![
+            (TARGET_PATH_HEADER, "/wiki/api/v2/spaces", true),
+            (TARGET_PATH_HEADER, "wiki/api", false),
+            (TARGET_PATH_HEADER, "/a b", false),
+            (TARGET_PATH_HEADER, "/a?b=1", false),
+            (TARGET_PATH_HEADER, "/a#frag", false),
+            (TARGET_PATH_HEADER, "/a\tb", false),
+            (TARGET_PATH_HEADER, &long, false),
+            (TARGET_QUERY_HEADER, "limit=3", true),
+            (TARGET_QUERY_HEADER, "?limit=3", true),
+            (TARGET_QUERY_HEADER, "a=1?b", false),
+            (TARGET_QUERY_HEADER, "a=1#b", false),
+        ];
+        let base = Target {
+            path: "/x".into(),
+            query: None,
+        };
+        for (name, value, ok) in cases {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, HeaderValue::from_str(value).unwrap());
+            let result = apply_overrides(base.clone(), &headers);
+            assert_eq!(result.is_ok(), ok, "{name}: {value:?}");
+        }
+    }
+
+    #[test]
+    fn short_paths_and_function_names() {
+        assert_eq!(
+            expand_short_path("/wiki/api", Some("c1")),
+            "/ex/confluence/c1/wiki/api"
+        );
+        assert_eq!(expand_short_path("/wikis", Some("c1")), "/wikis");
+        assert_eq!(expand_short_path("/wiki/api", None), "/wiki/api");
+        assert_eq!(strip_function_name("/fn/wiki", Some("fn")), "/wiki");
+        assert_eq!(strip_function_name("/fnx/wiki", Some("fn")), "/fnx/wiki");
+        assert_eq!(strip_function_name("/fn", Some("fn")), "/");
+    }
+}

@@ -1,0 +1,249 @@
+//! Helpers for the proxy tests: an `AppState` against a loopback upstream, function-URL
+//! event JSON (API Gateway v2 payload, as AWS sends it), and one capturing log subscriber
+//! for the whole test binary.
+//!
+//! The test secrets below are the canaries the log-capture test looks for.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Response, StatusCode};
+use pseudoproxy::config::{AuthSettings, ProxySettings};
+use pseudoproxy::proxy::{
+    self, AccessTokens, AppState, ReqwestUpstream, StaticAccessToken, TokenError,
+};
+use pseudoproxy::pseudonym::PseudonymConfig;
+use pseudoproxy::secrets::MemoryStore;
+use tower::ServiceExt;
+
+pub const SALT: &str = "canary-salt-5b1f0e";
+pub const ENCRYPTION_KEY: &str = "canary-key-77d2c4";
+pub const ACCESS_TOKEN: &str = "canary-access-token-9a8b7c";
+pub const CLOUD_ID: &str = "acme-cloud-id";
+pub const SPACES: &str = "/wiki/api/v2/spaces";
+pub const SPACES_FULL: &str = "/ex/confluence/acme-cloud-id/wiki/api/v2/spaces";
+
+/// Settings for tests: all required values present, upstream at `upstream_base`.
+pub fn settings(upstream_base: &str) -> ProxySettings {
+    ProxySettings {
+        source: "confluence".into(),
+        upstream_base: upstream_base.into(),
+        request_timeout: std::time::Duration::from_secs(5),
+        development_mode: false,
+        confluence_cloud_id: Some(CLOUD_ID.into()),
+        allowed_ip_blocks: None,
+        allowed_caller_arns: None,
+        path_prefix: None,
+        function_name: None,
+        pseudonym: PseudonymConfig {
+            salt: SALT.into(),
+            encryption_key: Some(ENCRYPTION_KEY.into()),
+            ..PseudonymConfig::default()
+        },
+        custom_rules: None,
+        auth: AuthSettings::default(),
+        missing: Vec::new(),
+        warnings: Vec::new(),
+    }
+}
+
+/// A state with the shipped rules, the real HTTP client and a static token in memory.
+pub fn state_with(settings: ProxySettings) -> AppState {
+    install_log_capture();
+    let store = Arc::new(MemoryStore::with(&[("ACCESS_TOKEN", ACCESS_TOKEN)]));
+    let tokens = Arc::new(StaticAccessToken::new(store, "ACCESS_TOKEN"));
+    let upstream = Arc::new(ReqwestUpstream::new().unwrap());
+    AppState::new(settings, proxy::bootstrap::DEFAULT_RULES, upstream, tokens)
+}
+
+pub fn state(upstream_base: &str) -> Arc<AppState> {
+    Arc::new(state_with(settings(upstream_base)))
+}
+
+/// An access-token source that always fails the given way.
+#[derive(Debug)]
+pub struct FailingTokens(pub fn() -> TokenError);
+
+#[async_trait::async_trait]
+impl AccessTokens for FailingTokens {
+    async fn bearer(&self) -> Result<String, TokenError> {
+        Err((self.0)())
+    }
+    async fn on_unauthorized(&self, _rejected: &str) {}
+}
+
+/// One function-URL invocation (what `cargo lambda` and AWS deliver).
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub method: &'static str,
+    pub raw_path: String,
+    pub raw_query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub base64: bool,
+    pub source_ip: String,
+    pub user_arn: String,
+}
+
+impl Event {
+    pub fn get(path_and_query: &str) -> Event {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        Event {
+            method: "GET",
+            raw_path: path.into(),
+            raw_query: query.into(),
+            headers: vec![("x-forwarded-proto".into(), "https".into())],
+            body: None,
+            base64: false,
+            source_ip: "198.51.100.7".into(),
+            user_arn: "arn:aws:sts::123456789012:assumed-role/worklytics-caller/session-1".into(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Event {
+        self.headers.retain(|(n, _)| n != name);
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn method(mut self, method: &'static str) -> Event {
+        self.method = method;
+        self
+    }
+
+    pub fn body(mut self, body: &str, base64: bool) -> Event {
+        self.body = Some(body.into());
+        self.base64 = base64;
+        self
+    }
+
+    pub fn source_ip(mut self, ip: &str) -> Event {
+        self.source_ip = ip.into();
+        self
+    }
+
+    /// The API Gateway v2 (function URL) payload as JSON text.
+    pub fn to_json(&self) -> String {
+        let headers: serde_json::Map<String, serde_json::Value> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        serde_json::json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": self.raw_path,
+            "rawQueryString": self.raw_query,
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "abcdefghijklmnop",
+                "authorizer": { "iam": {
+                    "accessKey": "ASIAEXAMPLE",
+                    "accountId": "123456789012",
+                    "callerId": "AROAEXAMPLE:session-1",
+                    "principalOrgId": null,
+                    "userArn": self.user_arn,
+                    "userId": "AROAEXAMPLE:session-1"
+                }},
+                "domainName": "abcdefghijklmnop.lambda-url.us-east-1.on.aws",
+                "domainPrefix": "abcdefghijklmnop",
+                "http": {
+                    "method": self.method,
+                    "path": self.raw_path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": self.source_ip,
+                    "userAgent": "test"
+                },
+                "requestId": "c0ffee00-1111-2222-3333-444455556666",
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": "01/Jan/2025:00:00:00 +0000",
+                "timeEpoch": 1735689600000_i64
+            },
+            "body": self.body,
+            "isBase64Encoded": self.base64
+        })
+        .to_string()
+    }
+}
+
+/// What the caller got back.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn error_code(&self) -> Option<&str> {
+        self.headers
+            .get(proxy::ERROR_HEADER)
+            .and_then(|v| v.to_str().ok())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+/// Parses the event exactly as the Lambda runtime does and runs it through the app.
+pub async fn invoke(state: Arc<AppState>, event: &Event) -> Reply {
+    let request =
+        lambda_http::request::from_str(&event.to_json()).expect("valid function-URL event");
+    let response: Response<Body> = proxy::app(state).oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// Everything the proxy logged during this test binary's run.
+pub fn captured_logs() -> String {
+    let buffer = LOGS.get_or_init(Default::default).lock().unwrap();
+    String::from_utf8_lossy(&buffer).into_owned()
+}
+
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs (once) a global subscriber that keeps every log line of every test, at the
+/// production default level for dependencies and everything of ours.
+pub fn install_log_capture() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let buffer = LOGS.get_or_init(Default::default).clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,pseudoproxy=trace"))
+            .with_ansi(false)
+            .json()
+            .with_current_span(true)
+            .with_writer(move || Capture(buffer.clone()))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    });
+}
