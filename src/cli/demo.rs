@@ -16,6 +16,7 @@ use axum::http::{Request, Response, StatusCode, header};
 use serde::Deserialize;
 
 use super::CliError;
+use crate::secrets::{FileStore, SecretStore};
 
 /// The bearer token the simulator expects and the demo secret file holds.
 pub const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
@@ -202,31 +203,33 @@ pub async fn start_simulator() -> Result<SocketAddr, CliError> {
     Ok(addr)
 }
 
-/// Creates (once) `dir/secrets.json`, mode 0600, with a random salt and the demo token.
-pub fn ensure_demo_secrets(dir: &Path) -> Result<PathBuf, CliError> {
+/// Creates (once) the demo's local secret file `dir/secrets.json` — the same file store
+/// `serve --secrets FILE` uses (mode 0600, atomic writes) — with a random salt, a random
+/// encryption key and the simulator's access token.
+pub async fn ensure_demo_secrets(dir: &Path) -> Result<PathBuf, CliError> {
     let path = dir.join("secrets.json");
-    if path.exists() {
-        return Ok(path);
-    }
-    let io = |e: std::io::Error| CliError::Usage(format!("cannot create {}: {e}", path.display()));
+    let io = |e: std::io::Error| CliError::Usage(format!("cannot create {}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
-    let salt: String = (0..32)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect();
-    let key: String = (0..32)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect();
-    let secrets = serde_json::json!({
-        "PSOXY_SALT": salt,
-        "PSOXY_ENCRYPTION_KEY": key,
-        "ACCESS_TOKEN": DEMO_ACCESS_TOKEN,
-    });
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&path).map_err(io)?;
-    std::io::Write::write_all(&mut file, secrets.to_string().as_bytes()).map_err(io)?;
+    let store = FileStore::new(&path);
+    let random_hex = || -> String {
+        (0..32)
+            .map(|_| format!("{:02x}", rand::random::<u8>()))
+            .collect()
+    };
+    let failed = |e: crate::secrets::SecretError| CliError::Usage(e.to_string());
+    // create_if_absent keeps an existing demo's salt, so its pseudonyms stay stable.
+    store
+        .create_if_absent("PSOXY_SALT", &random_hex())
+        .await
+        .map_err(failed)?;
+    store
+        .create_if_absent("PSOXY_ENCRYPTION_KEY", &random_hex())
+        .await
+        .map_err(failed)?;
+    store
+        .create_if_absent("ACCESS_TOKEN", DEMO_ACCESS_TOKEN)
+        .await
+        .map_err(failed)?;
     Ok(path)
 }
 

@@ -14,8 +14,9 @@ use clap::Args;
 
 use super::CliError;
 use super::demo;
-use crate::proxy::{self, AppState, ReqwestUpstream, StaticAccessToken, bootstrap};
-use crate::secrets::SecretStore;
+use crate::config::Env;
+use crate::proxy::{self, AppState, ReqwestUpstream, bootstrap};
+use crate::secrets::{FileStore, MemoryStore, SecretStore, SsmStore};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -69,10 +70,10 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         let simulator = demo::start_simulator().await?;
         upstream.get_or_insert(format!("http://{simulator}"));
         cloud_id.get_or_insert(demo::DEMO_CLOUD_ID.to_owned());
-        let file = demo::ensure_demo_secrets(Path::new(DEMO_DIR))?;
+        let file = demo::ensure_demo_secrets(Path::new(DEMO_DIR)).await?;
         secrets.get_or_insert(file.display().to_string());
     }
-    let store = secret_store(secrets.as_deref())?;
+    let store = secret_store(secrets.as_deref()).await;
     let state = build_state(&args, upstream, cloud_id, store).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -87,16 +88,13 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Usage(format!("server failed: {e}")))
 }
 
-/// SEAM: the file store and the SSM store of the secrets module plug in here.
-fn secret_store(spec: Option<&str>) -> Result<Arc<dyn SecretStore>, CliError> {
+/// `--secrets ssm` (SSM Parameter Store, honouring `AWS_ENDPOINT_URL`), `--secrets FILE`
+/// (the local file store: JSON, mode 0600, atomic writes), or nothing (in memory).
+async fn secret_store(spec: Option<&str>) -> Arc<dyn SecretStore> {
     match spec {
-        Some("ssm") => Err(CliError::Usage(
-            "--secrets ssm is not available in this build yet; use --secrets FILE".to_owned(),
-        )),
-        Some(path) => bootstrap::memory_store_from_file(Path::new(path))
-            .map(|store| Arc::new(store) as Arc<dyn SecretStore>)
-            .map_err(CliError::Usage),
-        None => Ok(Arc::new(crate::secrets::MemoryStore::with(&[]))),
+        Some("ssm") => Arc::new(SsmStore::from_env(&Env::from_process()).await),
+        Some(path) => Arc::new(FileStore::new(path)),
+        None => Arc::new(MemoryStore::with(&[])),
     }
 }
 
@@ -106,27 +104,31 @@ async fn build_state(
     cloud_id: Option<String>,
     store: Arc<dyn SecretStore>,
 ) -> Result<AppState, CliError> {
-    let overlay = move |name: &str| match name {
-        "TARGET_HOST" if upstream.is_some() => upstream.clone(),
-        "CONFLUENCE_CLOUD_ID" if cloud_id.is_some() => cloud_id.clone(),
-        // Lambda-only naming does not apply to a local server.
-        "AWS_LAMBDA_FUNCTION_NAME" => None,
-        other => bootstrap::process_env(other),
-    };
-    let mut settings = bootstrap::settings_from_env(&overlay, store.as_ref()).await;
-    if let Some(path) = &args.rules {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
-        let origin = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        settings.custom_rules = Some((origin, text));
+    // Lambda-only naming (function-name prefix, function-name path segment) does not
+    // apply to a local server.
+    let mut env = Env::from_process()
+        .without("AWS_LAMBDA_FUNCTION_NAME")
+        .without("AWS_LAMBDA_RUNTIME_API");
+    if let Some(upstream) = &upstream {
+        env = env.with("TARGET_HOST", upstream);
     }
-    let token_parameter = format!("{}ACCESS_TOKEN", bootstrap::instance_prefix(&overlay));
+    if let Some(cloud_id) = &cloud_id {
+        env = env.with("CONFLUENCE_CLOUD_ID", cloud_id);
+    }
+    let rules_file = match &args.rules {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+            let origin = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            Some((origin, text))
+        }
+        None => None,
+    };
     let client = ReqwestUpstream::new().map_err(|e| CliError::Usage(e.to_string()))?;
-    let tokens = Arc::new(StaticAccessToken::new(store, token_parameter));
-    let mut state = AppState::new(settings, bootstrap::DEFAULT_RULES, Arc::new(client), tokens);
+    let mut state = bootstrap::state_for(env, store, Arc::new(client), rules_file).await;
     state.local_auth_token = args.auth_token.clone();
     Ok(state)
 }

@@ -38,6 +38,12 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
+    /// The same snapshot without `name`.
+    pub fn without(mut self, name: &str) -> Env {
+        self.vars.remove(name);
+        self
+    }
+
     /// Sets one variable (builder style, for tests and `serve` overrides).
     pub fn with(mut self, name: &str, value: &str) -> Env {
         self.vars.insert(name.to_owned(), value.to_owned());

@@ -12,7 +12,7 @@ pub mod names;
 pub mod parse;
 pub mod resolve;
 pub mod rules_param;
-mod settings;
+pub mod settings;
 
 use std::time::Duration;
 

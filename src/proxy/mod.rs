@@ -22,7 +22,7 @@ mod upstream;
 
 use std::sync::Arc;
 
-pub use caller::{arn_matches, ip_allowed, parse_ip_blocks};
+pub use caller::{arn_matches, ip_allowed};
 pub use error::{ERROR_HEADER, ProxyError};
 pub use respond::{GZIP_MIN_BYTES, MAX_ERROR_BODY, MAX_RESPONSE_BYTES};
 pub use tokens::{AccessTokens, FILL_ME, StaticAccessToken, TokenError, parse_stored_token};

@@ -183,7 +183,7 @@ async fn health_check_is_sorted_json_and_412_when_something_is_missing() {
 
     let mut settings = settings("http://127.0.0.1:9");
     settings.missing = vec!["PSOXY_SALT".into()];
-    settings.allowed_ip_blocks = Some(proxy::parse_ip_blocks("10.0.0.0/8").unwrap());
+    settings.allowed_ip_blocks = Some(pseudoproxy::config::parse::ip_blocks("10.0.0.0/8").unwrap());
     let reply = invoke(
         Arc::new(state_with(settings)),
         &Event::get("/").header("x-psoxy-health-check", ""),
@@ -233,7 +233,8 @@ async fn provoke(case: &Case) -> Reply {
         }
         "ip not allowed" => {
             let mut s = settings("http://127.0.0.1:9");
-            s.allowed_ip_blocks = Some(proxy::parse_ip_blocks("10.0.0.0/8,2001:db8::/32").unwrap());
+            s.allowed_ip_blocks =
+                Some(pseudoproxy::config::parse::ip_blocks("10.0.0.0/8,2001:db8::/32").unwrap());
             invoke(
                 Arc::new(state_with(s)),
                 &Event::get(&ok_path).source_ip("203.0.113.9"),
