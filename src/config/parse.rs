@@ -58,8 +58,10 @@ pub fn timeout_seconds(value: &str) -> Result<Duration, String> {
 }
 
 /// `TARGET_HOST` (a host, optionally with port, or a URL) → base URL without a trailing
-/// `/`. Plain `http://` is refused when `require_https` (Lambda); otherwise it is allowed
-/// so a local `serve` can point at a loopback mock.
+/// `/`. Plain `http://` is refused when `require_https` (Lambda) unless the host is a
+/// loopback address (the Lambda emulator's end-to-end test; nothing listens there on a
+/// real Lambda, and no data can leave the machine over it); otherwise it is allowed so a
+/// local `serve` can point at a mock.
 pub fn upstream_base(value: &str, require_https: bool) -> Result<String, String> {
     let value = value.trim();
     let (scheme, rest) = match value.split_once("://") {
@@ -67,12 +69,12 @@ pub fn upstream_base(value: &str, require_https: bool) -> Result<String, String>
         None => ("https".to_owned(), value),
     };
     let rest = rest.trim_end_matches('/');
+    let host = rest.split('/').next().unwrap_or_default();
     match scheme.as_str() {
         "https" => {}
-        "http" if !require_https => {}
+        "http" if !require_https || is_loopback_host(host) => {}
         _ => return Err("must be an https host".into()),
     }
-    let host = rest.split('/').next().unwrap_or_default();
     let host_char = |c: char| c.is_ascii_alphanumeric() || ".-:[]".contains(c);
     let bad = |c: char| c.is_whitespace() || c.is_control() || "?#@\\".contains(c);
     let starts_well = host.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '[');
@@ -86,6 +88,18 @@ pub fn upstream_base(value: &str, require_https: bool) -> Result<String, String>
         return Err("expected a host name such as api.atlassian.com".into());
     }
     Ok(format!("{scheme}://{rest}"))
+}
+
+/// `127.0.0.1`, `[::1]` or `localhost`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `CONFLUENCE_CLOUD_ID`: it becomes a path segment, so only a UUID-like token is safe.
@@ -181,6 +195,11 @@ mod tests {
             ("HTTPS://host:8443", true, Ok("https://host:8443")),
             ("http://127.0.0.1:9000", false, Ok("http://127.0.0.1:9000")),
             ("http://api.atlassian.com", true, Err(())),
+            ("http://127.0.0.1:9000", true, Ok("http://127.0.0.1:9000")),
+            ("http://localhost:9000", true, Ok("http://localhost:9000")),
+            ("http://[::1]:9000", true, Ok("http://[::1]:9000")),
+            ("http://127.0.0.1.evil.example", true, Err(())),
+            ("http://10.0.0.1:9000", true, Err(())),
             ("ftp://host", false, Err(())),
             ("", true, Err(())),
             ("https://", true, Err(())),
