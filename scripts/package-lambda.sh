@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Lambda artifact: a zip holding one executable named `bootstrap` for the
 # `provided.al2023` runtime, cross-linked with cargo-lambda + zig (both from PyPI, installed
-# into .venv-infra/ when absent) against glibc 2.34, and fails unless the binary's highest
+# into .venv-infra/lambda/ when absent) against glibc 2.34, and fails unless the binary's highest
 # required GLIBC_ symbol version is <= 2.34 (Amazon Linux 2023's glibc).
 #
 # Usage: scripts/package-lambda.sh [--arm64] [--out DIR]
@@ -30,7 +30,7 @@ case "$arch" in
 esac
 out="${out:-dist/lambda-$arch}"
 
-venv=.venv-infra
+venv=.venv-infra/lambda
 if [[ ! -x "$venv/bin/cargo-lambda" || ! -x "$venv/bin/python-zig" ]]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check cargo-lambda ziglang

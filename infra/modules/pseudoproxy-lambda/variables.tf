@@ -61,12 +61,22 @@ variable "instance_parameter_prefix" {
   type        = string
   description = "SSM prefix of this instance's parameters (PATH_TO_INSTANCE_CONFIG), e.g. PSOXY_CONFLUENCE_ or /corp/confluence/. null = derived from function_name as the binary would."
   default     = null
+
+  validation {
+    condition     = var.instance_parameter_prefix == null || can(regex("^[A-Za-z0-9_./-]+$", var.instance_parameter_prefix))
+    error_message = "instance_parameter_prefix: letters, digits, '_', '.', '-' and '/' only (no wildcards)."
+  }
 }
 
 variable "shared_parameter_prefix" {
   type        = string
   description = "SSM prefix of the shared PSOXY_SALT and PSOXY_ENCRYPTION_KEY (PATH_TO_SHARED_CONFIG). Empty = no prefix, Psoxy's default."
   default     = ""
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_./-]*$", var.shared_parameter_prefix))
+    error_message = "shared_parameter_prefix: letters, digits, '_', '.', '-' and '/' only (no wildcards)."
+  }
 }
 
 variable "manage_shared_parameters" {
