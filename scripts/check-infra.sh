@@ -10,12 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv() { # venv DIR PACKAGE...
-  local dir=$1; shift
-  if [[ ! -x "$dir/bin/python" ]] || ! "$dir/bin/python" -m pip show -q "$@" >/dev/null 2>&1; then
-    python3 -m venv "$dir"
-    "$dir/bin/pip" install -q --disable-pip-version-check "$@"
-  fi
+venv() { # venv DIR PACKAGE...: create DIR and install what is missing from it
+  local dir=$1 package; shift
+  [[ -x "$dir/bin/python" ]] || python3 -m venv "$dir"
+  for package in "$@"; do
+    "$dir/bin/python" -m pip show "$package" >/dev/null 2>&1 ||
+      "$dir/bin/pip" install -q --disable-pip-version-check "$package"
+  done
 }
 venv .venv-infra/hcl python-hcl2 pytest
 venv .venv-infra/checkov checkov

@@ -45,16 +45,19 @@ fi
 
 # Shipped-artifact profile: full optimisation, cross-crate thin LTO (smaller, faster
 # binary for cold starts at a moderate build cost), symbols stripped (a smaller zip to
-# download on cold start; panics still print messages). Unwinding stays on so one
-# panicking request cannot abort the process mid-refresh.
+# download on cold start; panics still print messages), default codegen units. Unwinding
+# stays on: a panicking request must not abort the process while it holds the refresh
+# lock (the token manager releases it on unwind). cargo-lambda's own release defaults
+# (panic=abort, codegen-units=1, target-cpu=haswell) are therefore disabled.
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=3
 export CARGO_PROFILE_RELEASE_LTO=thin
 export CARGO_PROFILE_RELEASE_STRIP=symbols
 export CARGO_PROFILE_RELEASE_DEBUG=0
+export CARGO_PROFILE_RELEASE_PANIC=unwind
 
 rm -rf "$out"
 mkdir -p "$out"
-cargo lambda build --release --locked --bin pseudoproxy \
+cargo lambda build --release --disable-optimizations --locked --bin pseudoproxy \
   --target "$triple.$GLIBC_MAX" --output-format zip --lambda-dir "$out" >&2
 
 zip_path="$out/pseudoproxy/bootstrap.zip"
