@@ -236,6 +236,24 @@ def check_lambda(m: Module, problems: list[str]) -> None:
             problems.append(f"aws_lambda_function.{name}: must log into the module's log group")
 
 
+def check_health(m: Module, module_dir: Path, problems: list[str]) -> None:
+    """The schedule sends the function-URL event with `X-Psoxy-Health-Check: deep`, and
+    only that rule may invoke the function."""
+    import json
+
+    targets = m.resources.get("aws_cloudwatch_event_target", {})
+    for name, target in targets.items():
+        if "health-check-event.json" not in text(target.get("input")):
+            problems.append(f"aws_cloudwatch_event_target.{name}: input must be health-check-event.json")
+    event = json.loads((module_dir / "health-check-event.json").read_text())
+    headers = {k.lower(): v for k, v in event.get("headers", {}).items()}
+    if event.get("version") != "2.0" or headers.get("x-psoxy-health-check") != "deep":
+        problems.append("health-check-event.json: must be a v2.0 function-URL event with X-Psoxy-Health-Check: deep")
+    for name, permission in m.resources.get("aws_lambda_permission", {}).items():
+        if literal(permission.get("principal")) == "*" or "source_arn" not in permission:
+            problems.append(f"aws_lambda_permission.{name}: must name a service principal and a source_arn")
+
+
 def rust_names(src_dir: Path) -> tuple[set[str], set[str]]:
     """Upper-case string literals of the binary's sources, and its SECRET_SETTINGS."""
     names: set[str] = set()
@@ -277,6 +295,7 @@ def violations(module_dir: Path, src_dir: Path) -> list[str]:
     check_policies(m, problems)
     check_caller(m, problems)
     check_environment(m, src_dir, problems)
+    check_health(m, module_dir, problems)
     return problems
 
 

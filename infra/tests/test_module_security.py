@@ -71,6 +71,11 @@ MUTATIONS = [
      "  policy = data.aws_iam_policy_document.caller.json\n}\n"
      'resource "aws_iam_role_policy_attachment" "admin" {\n  role       = aws_iam_role.caller.name\n'
      '  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"\n}', "managed policy attachments"),
+    ("health-check-event.json", '"x-psoxy-health-check": "deep"', '"x-psoxy-health-check": "true"',
+     "X-Psoxy-Health-Check: deep"),
+    ("health.tf", '  source_arn    = aws_cloudwatch_event_rule.health[0].arn\n', "", "source_arn"),
+    ("health.tf", 'input = file("${path.module}/health-check-event.json")', 'input = jsonencode({})',
+     "input must be health-check-event.json"),
     ("variables.tf", '    condition     = var.instance_parameter_prefix == null || can(regex("^[A-Za-z0-9_./-]+$", var.instance_parameter_prefix))\n'
      '    error_message = "instance_parameter_prefix: letters, digits, \'_\', \'.\', \'-\' and \'/\' only (no wildcards)."\n',
      "", "has no validation"),
