@@ -104,12 +104,12 @@ async fn scheduled_event_runs_the_deep_check_and_failures_match_the_alarm_filter
     let pattern = metric_filter_pattern();
     let failed = audit_lines(412);
     let healthy = audit_lines(200);
-    assert!(!failed.is_empty() && !healthy.is_empty(), "audit lines missing");
+    assert!(
+        !failed.is_empty() && !healthy.is_empty(),
+        "audit lines missing"
+    );
     for line in &failed {
-        assert!(
-            pattern_matches(&pattern, line),
-            "{pattern} misses {line}"
-        );
+        assert!(pattern_matches(&pattern, line), "{pattern} misses {line}");
     }
     for line in &healthy {
         assert!(
@@ -123,8 +123,14 @@ async fn scheduled_event_runs_the_deep_check_and_failures_match_the_alarm_filter
 fn the_pattern_evaluator_rejects_near_misses() {
     let pattern = r#"{ ($.target = "pseudoproxy::audit") && ($.fields.status = 412) }"#;
     let cases = [
-        (r#"{"target":"pseudoproxy::audit","fields":{"status":412}}"#, true),
-        (r#"{"target":"pseudoproxy::audit","fields":{"status":200}}"#, false),
+        (
+            r#"{"target":"pseudoproxy::audit","fields":{"status":412}}"#,
+            true,
+        ),
+        (
+            r#"{"target":"pseudoproxy::audit","fields":{"status":200}}"#,
+            false,
+        ),
         (r#"{"target":"other","fields":{"status":412}}"#, false),
         (r#"{"fields":{"status":412}}"#, false),
     ];
