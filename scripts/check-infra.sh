@@ -9,6 +9,7 @@
 # hcl2 package, which would shadow python-hcl2 in a shared one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the work tree
 
 venv() { # venv DIR PACKAGE...: create DIR and install what is missing from it
   local dir=$1 package; shift
