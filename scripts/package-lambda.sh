@@ -5,6 +5,7 @@
 # required GLIBC_ symbol version is <= 2.34 (Amazon Linux 2023's glibc).
 #
 # Usage: scripts/package-lambda.sh [--arm64] [--out DIR]
+#        scripts/package-lambda.sh --check-glibc BINARY   (only the glibc check; for tests)
 #   --arm64    build for Graviton (needs `rustup target add aarch64-unknown-linux-gnu`)
 #   --out DIR  where the zip goes (default dist/lambda-<arch>/)
 # Prints the zip's path on the last line. Honours CARGO_TARGET_DIR.
@@ -15,10 +16,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GLIBC_MAX="2.34"
+
+# Highest GLIBC_ symbol version BINARY needs; fails when it is newer than GLIBC_MAX.
+check_glibc() {
+  local highest
+  highest=$(objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
+  [[ -n "$highest" ]] || { echo "objdump found no GLIBC_ symbol versions in $1" >&2; return 1; }
+  if [[ "$(printf '%s\n%s\n' "$highest" "$GLIBC_MAX" | sort -V | tail -1)" != "$GLIBC_MAX" ]]; then
+    echo "$1 needs GLIBC_$highest, newer than Amazon Linux 2023's $GLIBC_MAX" >&2
+    return 1
+  fi
+  echo "highest GLIBC_$highest <= $GLIBC_MAX"
+}
+
 arch="x86_64"
 out=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --check-glibc) check_glibc "$2"; exit ;;
     --arm64) arch="arm64"; shift ;;
     --out) out="$2"; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -77,13 +92,7 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     z.extract("bootstrap", sys.argv[2])
 PY
 
-highest=$(objdump -T "$check/bootstrap" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
-[[ -n "$highest" ]] || { echo "objdump found no GLIBC_ symbol versions" >&2; exit 1; }
-if [[ "$(printf '%s\n%s\n' "$highest" "$GLIBC_MAX" | sort -V | tail -1)" != "$GLIBC_MAX" ]]; then
-  echo "bootstrap needs GLIBC_$highest, newer than Amazon Linux 2023's $GLIBC_MAX" >&2
-  exit 1
-fi
+glibc=$(check_glibc "$check/bootstrap")
 file_arch=$(objdump -f "$check/bootstrap" | sed -n 's/^architecture: \([^,]*\).*/\1/p')
-echo "bootstrap: $arch ($file_arch), highest GLIBC_$highest <= $GLIBC_MAX," \
-  "zip $(stat -c %s "$zip_path") bytes" >&2
+echo "bootstrap: $arch ($file_arch), $glibc, zip $(stat -c %s "$zip_path") bytes" >&2
 echo "$zip_path"
