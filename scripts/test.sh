@@ -29,4 +29,12 @@ cargo run --quiet --locked -- rules test --examples example-api-responses/exampl
 step "Lambda end to end (cargo lambda watch; runs when CI=true)"
 scripts/e2e-cargo-lambda.sh
 
+step "infrastructure: .tf parse, module security, checkov; Lambda zip + glibc check (zip when CI=true)"
+scripts/check-infra.sh
+if [[ "${CI:-}" == "true" || "${PSEUDOPROXY_PACKAGE:-}" == "1" ]]; then
+  time scripts/package-lambda.sh
+else
+  echo "skipped (set CI=true or PSEUDOPROXY_PACKAGE=1)"
+fi
+
 step "all checks passed"

@@ -7,6 +7,8 @@
 mod cli_sanitize;
 // Every example in docs/rules.md is executed.
 mod docs_examples;
+// The Terraform module's scheduled health event through the app; its alarm filter matches.
+mod infra_health_event;
 // Jayway-only paths are load errors; the documented rewrites work.
 mod jsonpath_rules;
 // Property tests over the whole sanitizer.
