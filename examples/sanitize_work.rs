@@ -2,9 +2,11 @@
 //! and instruction counters (`valgrind --tool=callgrind`, `perf record`), whose counts do
 //! not depend on what else the machine is doing.
 //!
-//! `sanitize_work (floor|sanitize) RESULTS [REPEAT]` — the generation and rules loading
-//! happen before the measured loop; run `floor` and `sanitize` with the same arguments and
-//! compare the instruction counts of `work` (callgrind's `--toggle-collect=*work*`).
+//! `sanitize_work (floor|sanitize) RESULTS [REPEAT]` sanitizes a generated content-search
+//! response; `sanitize_work (floor|sanitize) FILE [REPEAT] URL` a body from a file for the
+//! request URL. Generation and rules loading happen before the measured loop; run `floor`
+//! and `sanitize` with the same arguments and compare the instruction counts of `work_*`
+//! (callgrind's `--toggle-collect='*work_*'`).
 
 #[path = "../benches/support/content_search.rs"]
 mod content_search;
@@ -17,23 +19,27 @@ use pseudoproxy::pseudonym::{PseudonymConfig, Pseudonymizer};
 use pseudoproxy::rules;
 use pseudoproxy::sanitize;
 
-const SEARCH_PATH: &str = "/ex/confluence/acme-cloud-id/wiki/rest/api/content/search";
-const SEARCH_QUERY: &str = "cql=type+in+%28page%2Cblogpost%29&limit=250";
+const SEARCH_URL: &str =
+    "/ex/confluence/acme-cloud-id/wiki/rest/api/content/search?cql=type+in+%28page%2Cblogpost%29";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(mode), Some(Ok(count))) = (args.get(1), args.get(2).map(|a| a.parse::<usize>()))
-    else {
-        eprintln!("usage: sanitize_work (floor|sanitize) RESULTS [REPEAT]");
+    let (Some(mode), Some(source)) = (args.get(1), args.get(2)) else {
+        eprintln!("usage: sanitize_work (floor|sanitize) (RESULTS | FILE) [REPEAT] [URL]");
         return ExitCode::from(2);
     };
     let repeat = args
         .get(3)
         .and_then(|a| a.parse::<usize>().ok())
         .unwrap_or(1);
+    let url = args.get(4).map_or(SEARCH_URL, String::as_str);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let body = match content_search::Generator::from_examples(root) {
-        Ok(g) => g.response(count),
+    let body = match source.parse::<usize>() {
+        Ok(count) => content_search::Generator::from_examples(root).map(|g| g.response(count)),
+        Err(_) => std::fs::read_to_string(source).map_err(|e| format!("{source}: {e}")),
+    };
+    let body = match body {
+        Ok(body) => body,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
@@ -54,7 +60,7 @@ fn main() -> ExitCode {
     for _ in 0..repeat {
         total += match mode.as_str() {
             "floor" => work_floor(black_box(&body)),
-            "sanitize" => work_sanitize(&rules, &pseudonymizer, black_box(&body)),
+            "sanitize" => work_sanitize(&rules, &pseudonymizer, url, black_box(&body)),
             _ => {
                 eprintln!("mode must be floor or sanitize");
                 return ExitCode::from(2);
@@ -76,8 +82,13 @@ fn work_floor(body: &str) -> usize {
 }
 
 #[inline(never)]
-fn work_sanitize(rules: &rules::RuleSet, p: &Pseudonymizer, body: &str) -> usize {
-    let Ok(matched) = rules.gate("GET", SEARCH_PATH, Some(SEARCH_QUERY)) else {
+fn work_sanitize(rules: &rules::RuleSet, p: &Pseudonymizer, url: &str, body: &str) -> usize {
+    let (path, query) = match url.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (url, None),
+    };
+    let Ok(matched) = rules.gate("GET", path, query) else {
+        eprintln!("{url} is blocked by the rules");
         return 0;
     };
     sanitize::sanitize(rules, matched.endpoint, p, body).map_or(0, |s| s.body.len())
