@@ -53,11 +53,12 @@ pub fn to_compact_string(value: &Value) -> String {
     out
 }
 
-/// Writes `s` quoted and escaped, copying the runs between escapes in one piece each.
+/// Writes `s` quoted and escaped as Jackson does (the crate's one JSON string escaper, also
+/// used for the `JSON` pseudonym encoding), copying the runs between escapes in one piece each.
 /// Every byte that needs an escape is ASCII, so each run ends on a char boundary. Eight
 /// bytes at a time are checked at once; only a group holding an escape is looked at byte
 /// by byte.
-fn write_string(s: &str, out: &mut String) {
+pub fn write_string(s: &str, out: &mut String) {
     out.push('"');
     let bytes = s.as_bytes();
     let mut run_start = 0;
