@@ -65,12 +65,68 @@ measure "ready + tiny sanitize (pseudoproxy sanitize)" \
     --salt bench-salt --encryption-key bench-key "$work/tiny.json"
 
 # ---------------------------------------------------------------------------------------
-# 2. Lambda path: process start -> ready, with the rules and secrets read from a local
-#    SSM-compatible server on 127.0.0.1 (no network round trip beyond loopback).
-#    TO BE FILLED when the Lambda runtime and the SSM secret source land: start the local
-#    server (bounded lifetime, loopback only), seed the parameters the runtime reads,
-#    then add a `measure "Lambda: ready (...)" <command that starts and exits when ready>`
-#    line here, so both paths print side by side.
+# 2. Lambda path: process start -> ready (settings and secrets read through
+#    `proxy::bootstrap::lambda_state`, rules compiled), with the parameters in a local
+#    SSM-compatible server (moto on 127.0.0.1, via scripts/with-moto.sh) and, for
+#    comparison, in a local secrets file (no store round trips at all). The binary runs in
+#    Lambda mode with PSEUDOPROXY_EXIT_WHEN_READY=1, so it prints
+#    `ready_us=… ssm_round_trips=… ssm_us=…` (time since main, SSM operations and the time
+#    spent waiting for them) and exits before contacting the Lambda runtime API.
+#    Run the whole script under moto: `scripts/with-moto.sh scripts/bench-startup.sh`;
+#    without AWS_ENDPOINT_URL this section is skipped.
 # ---------------------------------------------------------------------------------------
 echo
-echo "Lambda path: not measured yet (see section 2 of this script)"
+if [[ -z "${AWS_ENDPOINT_URL:-}" ]]; then
+    echo "Lambda path: skipped (run as: scripts/with-moto.sh scripts/bench-startup.sh)"
+    exit 0
+fi
+python=".venv/bin/python"
+[[ -x "$python" ]] || python=python3
+# A deployment as Psoxy's Terraform lays it out: shared secrets under bare names, the
+# instance's settings under PSOXY_CONFLUENCE_CLOUD_; everything else absent.
+"$python" - <<'PY'
+import boto3, os
+ssm = boto3.client("ssm", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+for name, value in {
+    "PSOXY_SALT": "bench-salt",
+    "PSOXY_ENCRYPTION_KEY": "bench-key",
+    "PSOXY_CONFLUENCE_CLOUD_CONFLUENCE_CLOUD_ID": "acme-cloud-id",
+    "PSOXY_CONFLUENCE_CLOUD_CLIENT_ID": "bench-client",
+    "PSOXY_CONFLUENCE_CLOUD_CLIENT_SECRET": "bench-client-secret",
+    "PSOXY_CONFLUENCE_CLOUD_ACCESS_TOKEN": "bench-access-token",
+}.items():
+    ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+PY
+printf '{"PSOXY_SALT":"bench-salt","PSOXY_ENCRYPTION_KEY":"bench-key","PSOXY_CONFLUENCE_CLOUD_CONFLUENCE_CLOUD_ID":"acme-cloud-id"}' \
+    >"$work/secrets.json"
+
+# lambda_ready LABEL [VAR=VALUE...]: RUNS cold starts in Lambda mode; prints the medians of
+# the wall time (fork/exec to exit), of ready (main -> ready), of the SSM wait, and of
+# ready minus the SSM wait, i.e. our own startup cost without network round trips.
+lambda_ready() {
+    local label="$1"
+    shift
+    python3 - "$runs" "$label" env AWS_LAMBDA_RUNTIME_API=127.0.0.1:9 \
+        AWS_LAMBDA_FUNCTION_NAME=psoxy-confluence-cloud PSEUDOPROXY_EXIT_WHEN_READY=1 \
+        RUST_LOG=warn "$@" "$bin" <<'PY'
+import re, statistics, subprocess, sys, time
+runs, label, command = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+rows = []
+for i in range(runs + 3):
+    start = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = (time.perf_counter() - start) * 1e3
+    m = re.search(r"ready_us=(\d+) ssm_round_trips=(\d+) ssm_us=(\d+)", done.stderr)
+    if done.returncode != 0 or not m:
+        sys.exit(f"{label}: no ready line (exit {done.returncode}):\n{done.stderr}")
+    if i >= 3:  # the first three are warm-ups
+        rows.append((wall, int(m[1]) / 1e3, int(m[2]), int(m[3]) / 1e3))
+med = lambda k: statistics.median(r[k] for r in rows)
+own = statistics.median(r[1] - r[3] for r in rows)
+print(f"{label:<44} wall {med(0):7.2f} ms  ready {med(1):7.2f} ms  "
+      f"SSM {med(2):.0f} round trips {med(3):7.2f} ms  ready without them {own:6.2f} ms")
+PY
+}
+echo "Lambda path ($runs cold starts each; medians)"
+lambda_ready "secrets file (no store round trips)" PSEUDOPROXY_SECRETS_FILE="$work/secrets.json"
+lambda_ready "SSM on loopback (moto), batched reads"
