@@ -158,7 +158,8 @@ async fn prefetched_settings_equal_lazily_read_settings() {
         instance("IS_DEVELOPMENT_MODE"),
     );
     // (store contents, denied names)
-    let cases: [(Vec<(&str, &str)>, Vec<&str>); 4] = [
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<&'a str>);
+    let cases: [Case; 4] = [
         (vec![(salt, "s")], vec![]),
         (
             vec![
