@@ -10,6 +10,7 @@ fn main() -> std::process::ExitCode {
 /// Serves function-URL requests until the runtime stops us.
 fn lambda() -> std::process::ExitCode {
     use pseudoproxy::proxy;
+    let started = std::time::Instant::now();
     proxy::logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -23,6 +24,16 @@ fn lambda() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         let state = proxy::bootstrap::lambda_state().await?;
+        if std::env::var_os("PSEUDOPROXY_EXIT_WHEN_READY").is_some() {
+            // Startup measurement (scripts/bench-startup.sh): stop once ready.
+            let ssm = pseudoproxy::secrets::SsmStore::round_trips();
+            let (ready, ssm_time) = (started.elapsed().as_micros(), ssm.time.as_micros());
+            eprintln!(
+                "ready_us={ready} ssm_round_trips={} ssm_us={ssm_time}",
+                ssm.count
+            );
+            return Ok(());
+        }
         let app = proxy::app(std::sync::Arc::new(state));
         lambda_http::run(app).await.map_err(|e| e.to_string())
     });

@@ -94,4 +94,6 @@ impl std::fmt::Debug for ProxySettings {
 }
 
 #[cfg(test)]
+mod prefetch_tests;
+#[cfg(test)]
 mod tests;

@@ -17,7 +17,7 @@ use std::time::Duration;
 use super::cache::{Cached, Entry, ParameterCache};
 use super::names::{full_name, instance_prefix, shared_prefix};
 use super::{Clock, ConfigError, Env};
-use crate::secrets::{SecretError, SecretStore};
+use crate::secrets::{Parameter, SecretError, SecretStore};
 
 /// How long an instance parameter is served from cache.
 pub const INSTANCE_TTL: Duration = Duration::from_secs(5 * 60);
@@ -141,7 +141,7 @@ impl ConfigResolver {
     pub async fn lookup(&self, short: &str, fresh: bool) -> Result<Lookup, ConfigError> {
         let mut lookup = Lookup::default();
         if let Some(value) = self.env.get(short).filter(|v| !is_placeholder(v)) {
-            if self.env.is_lambda() && SECRET_SETTINGS.contains(&short) {
+            if self.env_is_ignored(short) {
                 tracing::warn!(setting = short, "secret set in the environment ignored");
                 lookup.ignored_env = true;
             } else {
@@ -149,13 +149,7 @@ impl ConfigResolver {
                 return Ok(lookup);
             }
         }
-        let instance = self.instance_name(short);
-        let shared = self.shared_name(short);
-        let mut steps = vec![(instance, INSTANCE_TTL)];
-        if shared != steps[0].0 {
-            steps.push((shared, SHARED_TTL));
-        }
-        for (name, ttl) in steps {
+        for (name, ttl) in self.parameter_names(short) {
             let entry = self.read(&name, ttl, fresh).await?;
             if entry.denied {
                 lookup.denied.push(name.clone());
@@ -168,6 +162,54 @@ impl ConfigResolver {
         Ok(lookup)
     }
 
+    /// Reads into the cache, in as few store round trips as the store allows
+    /// ([`SecretStore::get_many`]), every parameter that resolving `shorts` may need and the
+    /// cache does not hold fresh. Resolution itself is unchanged: it then finds them
+    /// cached. Never fails: a read that failed is simply not cached, so the lazy path
+    /// reads it again and reports the error as it always did.
+    pub async fn prefetch(&self, shorts: &[&str]) {
+        let now = self.clock.now();
+        let mut names: Vec<String> = Vec::new();
+        for short in shorts {
+            let in_env = self.env.get(short).is_some_and(|v| !is_placeholder(v));
+            if in_env && !self.env_is_ignored(short) {
+                continue;
+            }
+            for (name, ttl) in self.parameter_names(short) {
+                let cached = matches!(self.cache.lookup(&name, now, ttl), Cached::Fresh(_));
+                if !cached && !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        if names.is_empty() {
+            return;
+        }
+        let results = self.store.get_many(&names).await;
+        let now = self.clock.now();
+        for (name, result) in names.iter().zip(results) {
+            if let Ok(entry) = entry_of(name, result) {
+                self.cache.put(name, entry, now);
+            }
+        }
+    }
+
+    /// In Lambda mode a secret is never taken from the environment.
+    fn env_is_ignored(&self, short: &str) -> bool {
+        self.env.is_lambda() && SECRET_SETTINGS.contains(&short)
+    }
+
+    /// The parameters that may hold `short`, in the order they are read, with their TTLs.
+    fn parameter_names(&self, short: &str) -> Vec<(String, Duration)> {
+        let instance = self.instance_name(short);
+        let shared = self.shared_name(short);
+        let mut steps = vec![(instance, INSTANCE_TTL)];
+        if shared != steps[0].0 {
+            steps.push((shared, SHARED_TTL));
+        }
+        steps
+    }
+
     /// One parameter through the cache (or around it when `fresh`).
     async fn read(&self, name: &str, ttl: Duration, fresh: bool) -> Result<Entry, ConfigError> {
         let stale = match self.cache.lookup(name, self.clock.now(), ttl) {
@@ -175,18 +217,8 @@ impl ConfigResolver {
             Cached::Fresh(entry) | Cached::Stale(entry) => Some(entry),
             Cached::Unknown => None,
         };
-        let entry = match self.store.get(name).await {
-            Ok(parameter) => Entry {
-                value: parameter.map(|p| p.value).filter(|v| !is_placeholder(v)),
-                denied: false,
-            },
-            Err(SecretError::AccessDenied { .. }) => {
-                tracing::debug!(parameter = name, "access denied; treated as absent");
-                Entry {
-                    value: None,
-                    denied: true,
-                }
-            }
+        let entry = match entry_of(name, self.store.get(name).await) {
+            Ok(entry) => entry,
             Err(error) => match stale {
                 Some(entry) if error.is_transient() && !fresh => {
                     tracing::warn!(parameter = name, %error, "store unavailable; using cached value");
@@ -197,5 +229,27 @@ impl ConfigResolver {
         };
         self.cache.put(name, entry.clone(), self.clock.now());
         Ok(entry)
+    }
+}
+
+/// The cache entry for what the store answered about `name`: `fill me` is absent, and
+/// access denied counts as absent (remembered as denied). Other errors are the caller's.
+fn entry_of(
+    name: &str,
+    result: Result<Option<Parameter>, SecretError>,
+) -> Result<Entry, SecretError> {
+    match result {
+        Ok(parameter) => Ok(Entry {
+            value: parameter.map(|p| p.value).filter(|v| !is_placeholder(v)),
+            denied: false,
+        }),
+        Err(SecretError::AccessDenied { .. }) => {
+            tracing::debug!(parameter = name, "access denied; treated as absent");
+            Ok(Entry {
+                value: None,
+                denied: true,
+            })
+        }
+        Err(error) => Err(error),
     }
 }

@@ -169,7 +169,7 @@ fn is_container(value: &Value) -> bool {
 }
 
 /// A Jayway index: negative counts from the end; out of range matches nothing.
-fn resolve_index(index: i64, len: usize) -> Option<usize> {
+pub(crate) fn resolve_index(index: i64, len: usize) -> Option<usize> {
     let len = i64::try_from(len).ok()?;
     let effective = if index < 0 { len + index } else { index };
     usize::try_from(effective)

@@ -17,8 +17,11 @@
 //!
 //! Layout: `lexer` (characters, strings, errors) → `parser` + `filter_parser` (text →
 //! `ast`) → `eval` + `filter` (document → locations); `location` applies locations;
-//! `decimal` is the `BigDecimal` arithmetic Jayway's comparisons need.
+//! `decimal` is the `BigDecimal` arithmetic Jayway's comparisons need. `multi` evaluates
+//! many paths in one walk of a mutable document (the sanitizer's fast path), and
+//! `analysis` says which paths may share a walk; `locate` stays the reference evaluation.
 
+mod analysis;
 mod ast;
 mod decimal;
 mod eval;
@@ -26,6 +29,7 @@ mod filter;
 mod filter_parser;
 mod lexer;
 mod location;
+mod multi;
 mod parser;
 
 #[cfg(test)]
@@ -34,6 +38,7 @@ mod tests;
 use serde_json::Value;
 
 pub use location::{get, get_mut, remove};
+pub use multi::{Leave, MatchVisitor, PathSet};
 
 /// One step from a node to a child: an object key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

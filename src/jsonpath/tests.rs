@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{JsonPath, get_mut};
 
+mod differential;
 mod filters;
 mod properties;
 mod rejections;
@@ -58,6 +59,12 @@ fn check(table: &[(&str, &[&str])], document_text: &str) {
         let compiled = JsonPath::compile(path).unwrap();
         if compiled.matches_any(&document) == want.is_empty() {
             failures.push(format!("{path}: matches_any disagrees with locate"));
+        }
+        let mut copy = document.clone();
+        let reference = differential::located(&compiled, &copy);
+        let one_walk = differential::walked(&[&compiled], &mut copy);
+        if one_walk.is_some_and(|found| found[0] != reference) {
+            failures.push(format!("{path}: PathSet disagrees with locate"));
         }
     }
     assert!(

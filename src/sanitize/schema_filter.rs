@@ -22,7 +22,7 @@ pub(crate) enum Filtered {
 }
 
 impl Filtered {
-    fn into_value(self) -> Value {
+    pub(crate) fn into_value(self) -> Value {
         match self {
             Filtered::Kept(v) => v,
             Filtered::ConstMismatch => Value::Null,
@@ -39,7 +39,7 @@ pub(crate) fn filter_document(
     filter(doc, schema, definitions).into_value()
 }
 
-fn filter(node: Value, schema: &Schema, defs: &[(String, Schema)]) -> Filtered {
+pub(crate) fn filter(node: Value, schema: &Schema, defs: &[(String, Schema)]) -> Filtered {
     if let Some(index) = schema.reference {
         // Compile guarantees the index exists; a missing one is treated as "drop".
         return match defs.get(index) {
@@ -100,7 +100,7 @@ fn constant_matches(node: &Value, constant: &Value) -> bool {
     }
 }
 
-fn filter_typed(
+pub(crate) fn filter_typed(
     node: Value,
     kind: SchemaType,
     schema: &Schema,

@@ -1,4 +1,6 @@
-//! Applying an endpoint's transforms to a schema-filtered document (rules contract §5–§6).
+//! Applying an endpoint's transforms to a schema-filtered document (rules contract §5–§6):
+//! the reference, path-by-path application, and what each transform does to one value
+//! (`transform_value`, shared with the one-walk application of `fused.rs`).
 //!
 //! For each transform, in file order: skip it unless `applyOnlyWhen` matches; then for
 //! each of its JSONPaths, in order, locate every match on the current document and apply
@@ -30,13 +32,25 @@ pub(crate) fn apply(
         return Ok(());
     }
     for path in &transform.json_paths {
-        let mut locations = path.locate(doc);
-        // Descending order puts descendants before their ancestors and higher array
-        // indexes before lower ones.
-        locations.sort_unstable_by(|a, b| b.cmp(a));
-        for location in &locations {
-            apply_at(doc, location, path, &transform.kind, pseudonymizer, report)?;
-        }
+        apply_path(doc, path, &transform.kind, pseudonymizer, report)?;
+    }
+    Ok(())
+}
+
+/// Apply one path of a transform: locate every match, then apply deepest-first.
+pub(super) fn apply_path(
+    doc: &mut Value,
+    path: &JsonPath,
+    kind: &TransformKind,
+    pseudonymizer: &Pseudonymizer,
+    report: &mut Report,
+) -> Result<(), SanitizeError> {
+    let mut locations = path.locate(doc);
+    // Descending order puts descendants before their ancestors and higher array
+    // indexes before lower ones.
+    locations.sort_unstable_by(|a, b| b.cmp(a));
+    for location in &locations {
+        apply_at(doc, location, path, kind, pseudonymizer, report)?;
     }
     Ok(())
 }
@@ -75,7 +89,7 @@ fn apply_at(
 
 /// The new value for one matched value. The error is a static description of why the
 /// value cannot be transformed; it never contains the value itself.
-fn transform_value(
+pub(super) fn transform_value(
     value: Value,
     kind: &TransformKind,
     p: &Pseudonymizer,

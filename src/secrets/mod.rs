@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 pub use file::FileStore;
 pub use memory::MemoryStore;
-pub use ssm::SsmStore;
+pub use ssm::{RoundTrips, SsmStore};
 
 /// One stored parameter.
 #[derive(Clone, PartialEq, Eq)]
@@ -63,6 +63,17 @@ impl SecretError {
 pub trait SecretStore: Send + Sync + std::fmt::Debug {
     /// The parameter, or `None` when it does not exist.
     async fn get(&self, name: &str) -> Result<Option<Parameter>, SecretError>;
+    /// Several parameters at once: one result per name, in the order of `names`, each
+    /// exactly what [`get`](SecretStore::get) would answer. The default asks one by one;
+    /// a store with a batch read overrides it (SSM: `GetParameters`, 10 names per call)
+    /// so a cold start costs a few round trips instead of one per name.
+    async fn get_many(&self, names: &[String]) -> Vec<Result<Option<Parameter>, SecretError>> {
+        let mut results = Vec::with_capacity(names.len());
+        for name in names {
+            results.push(self.get(name).await);
+        }
+        results
+    }
     /// Create or overwrite (SSM: SecureString, `Overwrite=true`); returns the new version.
     async fn put(&self, name: &str, value: &str) -> Result<i64, SecretError>;
     /// Create only if absent (SSM: `Overwrite=false`); `Ok(false)` when it already exists.

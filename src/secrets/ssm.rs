@@ -9,8 +9,18 @@
 //! code or failure class only — AWS messages can quote request values, so they are never
 //! copied; `AccessDenied` → [`SecretError::AccessDenied`]; throttling, timeouts,
 //! connection failures and 5xx → [`SecretError::Transient`]; everything else `Failed`.
+//!
+//! Batch reads: [`SecretStore::get_many`] asks `GetParameters` for up to ten names per
+//! call. IAM denies a whole batch when one of its names is denied, so a denied batch is
+//! asked again name by name, giving each name `get`'s own answer.
+//!
+//! Every SDK operation is metered ([`SsmStore::round_trips`]: count and time, process
+//! wide) so the startup measurement can tell network time from our own.
 
-use std::time::{Duration, SystemTime};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::config::http::HttpResponse;
@@ -28,6 +38,30 @@ const THROTTLING_CODES: [&str; 5] = [
     "RequestLimitExceeded",
     "TooManyUpdates",
 ];
+
+/// `GetParameters` accepts at most this many names per call.
+const GET_PARAMETERS_MAX: usize = 10;
+
+static ROUND_TRIPS: AtomicU64 = AtomicU64::new(0);
+static ROUND_TRIP_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// SSM operations made by this process so far and the wall time spent waiting for them
+/// (an operation's retries included). Counts only: no names, no values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundTrips {
+    pub count: u64,
+    pub time: Duration,
+}
+
+/// Awaits one SDK operation, adding it to [`RoundTrips`].
+async fn metered<F: Future>(operation: F) -> F::Output {
+    let start = Instant::now();
+    let output = operation.await;
+    let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    ROUND_TRIPS.fetch_add(1, Ordering::Relaxed);
+    ROUND_TRIP_NANOS.fetch_add(nanos, Ordering::Relaxed);
+    output
+}
 
 /// A parameter store backed by SSM.
 #[derive(Clone)]
@@ -68,6 +102,46 @@ impl SsmStore {
         SsmStore::new(Client::new(&config), kms_key_id)
     }
 
+    /// The SSM operations this process has made so far (for startup measurements).
+    pub fn round_trips() -> RoundTrips {
+        RoundTrips {
+            count: ROUND_TRIPS.load(Ordering::Relaxed),
+            time: Duration::from_nanos(ROUND_TRIP_NANOS.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Up to [`GET_PARAMETERS_MAX`] names in one `GetParameters` call.
+    async fn get_batch(&self, names: &[String]) -> Vec<Result<Option<Parameter>, SecretError>> {
+        let request = self
+            .client
+            .get_parameters()
+            .set_names(Some(names.to_vec()))
+            .with_decryption(true)
+            .send();
+        let output = match metered(request).await {
+            Ok(output) => output,
+            Err(e) if matches!(classify("", &e), SecretError::AccessDenied { .. }) => {
+                let mut results = Vec::with_capacity(names.len());
+                for name in names {
+                    results.push(self.get(name).await);
+                }
+                return results;
+            }
+            Err(e) => return names.iter().map(|name| Err(classify(name, &e))).collect(),
+        };
+        // Names SSM does not know come back in `invalid_parameters`: absent, as for `get`.
+        let found: HashMap<String, Parameter> = output
+            .parameters
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| Some((p.name.clone()?, parameter(p)?)))
+            .collect();
+        names
+            .iter()
+            .map(|name| Ok(found.get(name).cloned()))
+            .collect()
+    }
+
     async fn put_parameter(
         &self,
         name: &str,
@@ -82,8 +156,8 @@ impl SsmStore {
             .r#type(ParameterType::SecureString)
             .set_key_id(self.kms_key_id.clone())
             .overwrite(overwrite)
-            .send()
-            .await;
+            .send();
+        let output = metered(output).await;
         match output {
             Ok(output) => Ok(output.version()),
             Err(e)
@@ -118,14 +192,13 @@ impl From<PutError> for SecretError {
 #[async_trait::async_trait]
 impl SecretStore for SsmStore {
     async fn get(&self, name: &str) -> Result<Option<Parameter>, SecretError> {
-        let output = self
+        let request = self
             .client
             .get_parameter()
             .name(name)
             .with_decryption(true)
-            .send()
-            .await;
-        let output = match output {
+            .send();
+        let output = match metered(request).await {
             Ok(output) => output,
             Err(e)
                 if e.as_service_error()
@@ -135,18 +208,15 @@ impl SecretStore for SsmStore {
             }
             Err(e) => return Err(classify(name, &e)),
         };
-        let Some(parameter) = output.parameter else {
-            return Ok(None);
-        };
-        let last_modified = parameter
-            .last_modified_date
-            .and_then(|d| SystemTime::try_from(d).ok())
-            .unwrap_or(SystemTime::UNIX_EPOCH);
-        Ok(parameter.value.map(|value| Parameter {
-            value,
-            version: parameter.version,
-            last_modified,
-        }))
+        Ok(output.parameter.and_then(parameter))
+    }
+
+    async fn get_many(&self, names: &[String]) -> Vec<Result<Option<Parameter>, SecretError>> {
+        let mut results = Vec::with_capacity(names.len());
+        for batch in names.chunks(GET_PARAMETERS_MAX) {
+            results.extend(self.get_batch(batch).await);
+        }
+        results
     }
 
     async fn put(&self, name: &str, value: &str) -> Result<i64, SecretError> {
@@ -162,7 +232,7 @@ impl SecretStore for SsmStore {
     }
 
     async fn delete(&self, name: &str) -> Result<(), SecretError> {
-        match self.client.delete_parameter().name(name).send().await {
+        match metered(self.client.delete_parameter().name(name).send()).await {
             Ok(_) => Ok(()),
             Err(e)
                 if e.as_service_error()
@@ -173,6 +243,19 @@ impl SecretStore for SsmStore {
             Err(e) => Err(classify(name, &e)),
         }
     }
+}
+
+/// Our view of an SDK parameter; `None` without a value.
+fn parameter(parameter: aws_sdk_ssm::types::Parameter) -> Option<Parameter> {
+    let last_modified = parameter
+        .last_modified_date
+        .and_then(|d| SystemTime::try_from(d).ok())
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    Some(Parameter {
+        value: parameter.value?,
+        version: parameter.version,
+        last_modified,
+    })
 }
 
 /// Maps an SDK failure to our error classes, keeping only the code (never the message).

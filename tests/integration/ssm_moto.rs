@@ -212,3 +212,34 @@ async fn resolver_with_slash_prefixes_and_fill_me_salt() {
         Some("real-salt")
     );
 }
+
+#[tokio::test]
+async fn get_many_batches_and_answers_exactly_like_get() {
+    if !moto_is_up() {
+        return;
+    }
+    let ssm = store().await;
+    let prefix = unique("batch");
+    // 23 names (three GetParameters calls): every third absent, one written twice, one
+    // exotic value, one repeated name.
+    let mut names: Vec<String> = (0..22).map(|i| format!("{prefix}P{i}")).collect();
+    names.push(names[4].clone());
+    for (i, name) in names.iter().enumerate().take(22) {
+        if i % 3 != 0 {
+            ssm.put(name, &format!("value {i} ✓\n\"q\"")).await.unwrap();
+        }
+    }
+    ssm.put(&names[1], "second version").await.unwrap();
+    let before = SsmStore::round_trips().count;
+    let batch = ssm.get_many(&names).await;
+    assert!(
+        SsmStore::round_trips().count >= before + 3,
+        "three batches are metered"
+    );
+    assert_eq!(batch.len(), names.len());
+    for (name, got) in names.iter().zip(batch) {
+        let got = got.unwrap().map(|p| (p.value, p.version));
+        let single = ssm.get(name).await.unwrap().map(|p| (p.value, p.version));
+        assert_eq!(got, single, "{name}");
+    }
+}

@@ -11,7 +11,7 @@ fn pathish() -> impl Strategy<Value = String> {
     "\\$?[$@.\\[\\]()?*'\"=!<>~&|/\\\\ ,:a-c0-9u-]{0,40}"
 }
 
-fn arb_json() -> impl Strategy<Value = Value> {
+pub(super) fn arb_json() -> impl Strategy<Value = Value> {
     let key = prop_oneof![
         Just("a".to_owned()),
         Just("b".to_owned()),
