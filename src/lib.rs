@@ -21,6 +21,7 @@
 //! The pure modules never import tokio, reqwest, axum, lambda or AWS crates; a test in
 //! `tests/` enforces it.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod jackson;

@@ -3,6 +3,7 @@
 //! Exit codes (architecture guide): 0 ok, 1 checks failed (test mismatch, blocked URL),
 //! 2 usage or I/O, 3 invalid rules. Errors print as one readable chain on stderr.
 
+mod auth;
 mod demo;
 mod examples_manifest;
 mod json_diff;
@@ -35,6 +36,9 @@ pub enum Command {
     Rules(RulesCommand),
     /// Run the proxy as a local HTTP server (`--demo`: offline, with example data).
     Serve(serve::ServeArgs),
+    /// Atlassian consent: obtain and store a new OAuth token family (CLIENT_ID, CLIENT_SECRET,
+    /// REFRESH_TOKEN, TOKEN_FAMILY).
+    Auth(auth::AuthArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,5 +99,6 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Rules(RulesCommand::Check { files }) => rules_cmd::check(&files),
         Command::Rules(RulesCommand::Test { examples }) => rules_cmd::test(examples),
         Command::Serve(args) => serve::run(args),
+        Command::Auth(args) => auth::run(args),
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Settings come from [`ConfigResolver`] (environment → instance parameter → shared
 //! parameter, caching, `fill me`; proxy runtime spec §4); secrets from SSM on Lambda and
-//! from the local file store for `serve`.
+//! from the local file store for `serve`. Bearer tokens come from the OAuth token manager
+//! (`crate::auth`) when an OAuth client is configured, else from a static `ACCESS_TOKEN`.
 //!
 //! Invariant: missing or invalid settings never stop the app: they are listed by name in
 //! `ProxySettings::missing`, so every request gets 500 `CONNECTION_SETUP` and the health
@@ -11,12 +12,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::tokens::StaticAccessToken;
+use super::tokens::{AccessTokens, StaticAccessToken};
 use super::{AppState, ReqwestUpstream, Upstream};
+use crate::auth::manager::{ClientCredentials, ParameterNames};
+use crate::auth::{ManagerConfig, TokenEndpoint, TokenManager, names};
 use crate::config::settings::{
     DEFAULT_REQUEST_TIMEOUT_SECONDS, DEFAULT_SOURCE, DEFAULT_TARGET_HOST,
 };
-use crate::config::{AuthSettings, ConfigResolver, Env, ProxySettings, SystemClock};
+use crate::config::{AuthSettings, Clock, ConfigResolver, Env, ProxySettings, SystemClock};
 use crate::pseudonym::PseudonymConfig;
 use crate::secrets::{MemoryStore, SecretStore, SsmStore};
 
@@ -26,8 +29,7 @@ pub const DEFAULT_RULES: (&str, &str) = (
     include_str!("../../rules/confluence.yaml"),
 );
 
-/// The app state for `env` and `store`: settings resolved once at start-up, the access
-/// token read from the store's instance parameter `ACCESS_TOKEN` on each request.
+/// The app state for `env` and `store` with the system clock and production tunables.
 /// `rules_file` (origin, text) replaces any configured rules (`serve --rules`).
 pub async fn state_for(
     env: Env,
@@ -35,7 +37,29 @@ pub async fn state_for(
     upstream: Arc<dyn Upstream>,
     rules_file: Option<(String, String)>,
 ) -> AppState {
-    let resolver = ConfigResolver::new(env, store.clone(), Arc::new(SystemClock));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    state_with(
+        env,
+        store,
+        upstream,
+        rules_file,
+        clock,
+        ManagerConfig::default(),
+    )
+    .await
+}
+
+/// [`state_for`] with an injected clock and token-manager tunables (tests). Settings are
+/// resolved once at start-up; bearer tokens come from [`token_source`].
+pub async fn state_with(
+    env: Env,
+    store: Arc<dyn SecretStore>,
+    upstream: Arc<dyn Upstream>,
+    rules_file: Option<(String, String)>,
+    clock: Arc<dyn Clock>,
+    tuning: ManagerConfig,
+) -> AppState {
+    let resolver = ConfigResolver::new(env, store.clone(), clock);
     let mut settings = match resolver.settings().await {
         Ok(settings) => settings,
         // The error names the setting, never its value.
@@ -44,11 +68,83 @@ pub async fn state_for(
     if rules_file.is_some() {
         settings.custom_rules = rules_file;
     }
-    let tokens = Arc::new(StaticAccessToken::new(
-        store,
-        resolver.instance_name("ACCESS_TOKEN"),
-    ));
+    let tokens = token_source(&resolver, &mut settings, tuning).await;
     AppState::new(settings, DEFAULT_RULES, upstream, tokens)
+}
+
+/// The OAuth [`TokenManager`] under `oauth2_refresh_token` when an OAuth client or a
+/// refresh token is configured (absent pieces are added to `settings.missing` by name);
+/// otherwise — no `CLIENT_ID` and no `REFRESH_TOKEN`, as with `serve --demo` or a
+/// hand-placed token — a [`StaticAccessToken`] reading `ACCESS_TOKEN` on each request.
+pub async fn token_source(
+    resolver: &ConfigResolver,
+    settings: &mut ProxySettings,
+    mut tuning: ManagerConfig,
+) -> Arc<dyn AccessTokens> {
+    let store = resolver.store().clone();
+    let static_token = || -> Arc<dyn AccessTokens> {
+        Arc::new(StaticAccessToken::new(
+            store.clone(),
+            resolver.instance_name(names::ACCESS_TOKEN),
+        ))
+    };
+    if settings.auth.strategy != "oauth2_refresh_token" {
+        return static_token();
+    }
+    let lookup = |short: &'static str| async move {
+        match resolver.get(short).await {
+            Ok(value) => (short, Ok(value)),
+            Err(e) => (short, Err(e)),
+        }
+    };
+    let (client_id, client_secret) = (
+        lookup(names::CLIENT_ID).await,
+        lookup(names::CLIENT_SECRET).await,
+    );
+    let refresh_name = resolver.instance_name(names::REFRESH_TOKEN);
+    // A store error here counts as "configured": the manager reports it per request.
+    let refresh_present = !matches!(store.get(&refresh_name).await, Ok(None));
+    if matches!(client_id.1, Ok(None)) && !refresh_present {
+        return static_token();
+    }
+    let mut value_of = |(short, found): (&str, Result<Option<String>, _>)| match found {
+        Ok(Some(value)) => value,
+        Ok(None) => {
+            settings.missing.push(short.to_owned());
+            String::new()
+        }
+        Err(error) => {
+            settings
+                .missing
+                .push(format!("{short} (unreadable at start-up: {error})"));
+            String::new()
+        }
+    };
+    let client = ClientCredentials {
+        id: value_of(client_id),
+        secret: value_of(client_secret),
+    };
+    if !refresh_present {
+        settings.missing.push(names::REFRESH_TOKEN.to_owned());
+    }
+    tuning.use_shared_token = settings.auth.use_shared_token;
+    let endpoint =
+        match TokenEndpoint::new(settings.auth.refresh_endpoint.clone(), tuning.token_timeout) {
+            Ok(endpoint) => endpoint,
+            Err(error) => {
+                settings.missing.push(format!("REFRESH_ENDPOINT ({error})"));
+                return static_token();
+            }
+        };
+    let names = ParameterNames::with(|short| resolver.instance_name(short));
+    Arc::new(TokenManager::new(
+        store.clone(),
+        resolver.clock().clone(),
+        endpoint,
+        names,
+        client,
+        tuning,
+    ))
 }
 
 /// Settings for a deployment whose configuration could not be read: every request is

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::caller::{Caller, ip_allowed};
 use super::upstream::UpstreamRequest;
+use crate::auth::TokenStatus;
 
 pub const HEALTH_HEADER: &str = "x-psoxy-health-check";
 
@@ -33,6 +34,10 @@ pub async fn check(state: &AppState, caller: &Caller, deep: bool) -> Response<Bo
     {
         healthy = false;
         warnings.push(problem);
+    }
+    let tokens = state.tokens.status().await;
+    if let Some(status) = &tokens {
+        healthy &= token_health(status, &mut warnings);
     }
     let mut body: BTreeMap<&str, Value> = BTreeMap::new();
     body.insert("configuredSource", json!(settings.source));
@@ -57,8 +62,10 @@ pub async fn check(state: &AppState, caller: &Caller, deep: bool) -> Response<Bo
         let sha = state.rules.as_ref().ok().map(|r| r.sha1_hex.clone());
         body.insert("rules", json!({ "sha1": sha }));
     }
-    body.insert("tokenFamily", Value::Null);
-    body.insert("lastRefreshOutcome", Value::Null);
+    let family = tokens.as_ref().and_then(|t| t.family);
+    body.insert("tokenFamily", json!(family));
+    let outcome = tokens.as_ref().and_then(|t| t.last_outcome.clone());
+    body.insert("lastRefreshOutcome", json!(outcome));
     body.insert("warningMessages", json!(warnings));
     let status = match healthy {
         true => StatusCode::OK,
@@ -72,6 +79,42 @@ pub async fn check(state: &AppState, caller: &Caller, deep: bool) -> Response<Bo
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// Adds the token manager's warnings; `false` when the refresh token is revoked (the
+/// only token state a person must fix). A transient failure is a warning, never a 412.
+fn token_health(status: &TokenStatus, warnings: &mut Vec<String>) -> bool {
+    if let Some(family) = &status.family {
+        warnings.extend(family.warnings());
+    }
+    if status.unsaved_refresh_token {
+        warnings.push(
+            "the rotated refresh token could not be written to REFRESH_TOKEN; it is held in \
+             memory and the write is retried on every request — check the store's permissions"
+                .to_owned(),
+        );
+    }
+    if status.revoked {
+        warnings.push(
+            "the token endpoint rejected the refresh token (invalid_grant): the token family \
+             is revoked or expired; re-run the consent flow (pseudoproxy auth) to store a new \
+             REFRESH_TOKEN"
+                .to_owned(),
+        );
+        return false;
+    }
+    if let Some(outcome) = status
+        .last_outcome
+        .as_ref()
+        .filter(|o| o.status == "transient")
+    {
+        warnings.push(format!(
+            "last token refresh failed transiently ({}); the refresh token is kept and \
+             retried on the next request",
+            outcome.message
+        ));
+    }
+    true
 }
 
 /// Obtains a token and asks the source which sites it grants; `Err` is a public reason.

@@ -37,6 +37,10 @@ pub trait AccessTokens: Send + Sync + std::fmt::Debug {
     /// The source answered 401 to `rejected`; a manager may refresh so that the next
     /// [`AccessTokens::bearer`] returns a different token (the pipeline retries once).
     async fn on_unauthorized(&self, rejected: &str);
+    /// Token-family and refresh state for the health check; `None` for a static token.
+    async fn status(&self) -> Option<crate::auth::TokenStatus> {
+        None
+    }
 }
 
 /// Reads a static token from the secret store (until the OAuth manager lands).

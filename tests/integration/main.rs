@@ -31,3 +31,14 @@ mod ssm_errors;
 mod ssm_moto;
 // Running the built CLI, temp copies of project data.
 mod support;
+// OAuth: the mock Atlassian (stateful token endpoint, Confluence) and test helpers.
+mod oauth_mock;
+mod oauth_support;
+// OAuth token lifecycle through the app: write-back, timeouts, locks, classification, health.
+mod oauth_lifecycle;
+// OAuth: 3 instances × 50 concurrent requests over moto SSM → one token call.
+mod oauth_moto;
+// OAuth: a simulated year with injected faults, zero revocations, 30-day warning.
+mod oauth_year;
+// OAuth: `pseudoproxy auth --no-browser` against the mocks, storing to moto SSM and a file.
+mod oauth_auth_cli;
