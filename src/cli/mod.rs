@@ -3,13 +3,16 @@
 //! Exit codes (architecture guide): 0 ok, 1 checks failed (test mismatch, blocked URL),
 //! 2 usage or I/O, 3 invalid rules. Errors print as one readable chain on stderr.
 
+mod call;
 mod demo;
 mod examples_manifest;
+mod export;
 mod json_diff;
 mod pseudonym_args;
 mod rules_cmd;
 mod sanitize_cmd;
 mod serve;
+mod sigv4;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +38,10 @@ pub enum Command {
     Rules(RulesCommand),
     /// Run the proxy as a local HTTP server (`--demo`: offline, with example data).
     Serve(serve::ServeArgs),
+    /// One signed (function URL) or bearer (local serve) request; prints status, X-Psoxy-* and body.
+    Call(call::CallArgs),
+    /// Page through endpoints via the proxy into NDJSON files; resumable, with progress.
+    Export(export::ExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,5 +102,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Rules(RulesCommand::Check { files }) => rules_cmd::check(&files),
         Command::Rules(RulesCommand::Test { examples }) => rules_cmd::test(examples),
         Command::Serve(args) => serve::run(args),
+        Command::Call(args) => call::run(args),
+        Command::Export(args) => export::run(args),
     }
 }

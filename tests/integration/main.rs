@@ -3,6 +3,8 @@
 // Test code: a failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used)]
 
+// `pseudoproxy call`: bearer and SigV4 requests, error explanations, gzip.
+mod call_cli;
 // `pseudoproxy sanitize`: known answers, gating, secrets.
 mod cli_sanitize;
 // Every example in docs/rules.md is executed.
@@ -13,6 +15,10 @@ mod jsonpath_rules;
 mod properties;
 // ≥ 30 hostile paths and headers: documented status, upstream never called.
 mod proxy_hostile;
+// `export --all` through `serve` over a rate-limiting Confluence; SIGKILL and resume.
+mod export_e2e;
+// The wiremock Confluence and the `serve` child process for the export tests.
+mod export_support;
 // Function-URL events through lambda_http parsing and the app: success, every error code, health.
 mod proxy_lambda;
 // Over TCP: token reversal, local bearer, captured logs hold no secret.
