@@ -93,7 +93,7 @@ async fn export_all_writes_every_item_once_and_resumes_after_sigkill() {
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let (child, base) = spawn_serve(&server.uri(), dir.path());
+    let (child, base) = spawn_serve(&server.uri(), dir.path()).await;
     let _serve = KillOnDrop(child);
 
     // One uninterrupted run.

@@ -4,7 +4,9 @@
 //! Every listing has exactly three pages of two items; v2 pages link onwards with both
 //! `Link` and `_links.next` (relative to `/wiki`), v1 pages with `_links.next` (relative to
 //! the `/wiki` context). The first request for every second page is answered 429 — with
-//! `Retry-After: 0` on v2, without it on v1 — so both retry paths run.
+//! `Retry-After: 3` on v2 (above the proxy's optional internal-retry threshold of 2 s, and
+//! above the tests' `--max-wait 1`, so the cap is exercised), without it on v1 (jittered
+//! backoff) — so both retry paths run.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -13,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use pseudoproxy::secrets::{FileStore, SecretStore};
 use serde_json::{Value, json};
 use wiremock::{Request, Respond, ResponseTemplate};
 
@@ -96,7 +99,7 @@ impl Respond for Confluence {
             let response = ResponseTemplate::new(429).set_delay(self.delay);
             return match v1 {
                 true => response,
-                false => response.insert_header("retry-after", "0"),
+                false => response.insert_header("retry-after", "3"),
             };
         }
         let Some(items) = items(rest, page) else {
@@ -190,15 +193,21 @@ pub fn free_port() -> u16 {
 }
 
 /// `serve` in front of `upstream`, with its secret file in `dir`; waits until it accepts.
-pub fn spawn_serve(upstream: &str, dir: &Path) -> (Child, String) {
+/// The access token is seeded in Psoxy's shared-token JSON with a far-future expiry.
+pub async fn spawn_serve(upstream: &str, dir: &Path) -> (Child, String) {
     let secrets = dir.join("secrets.json");
     let access = json!({"token": TOKEN, "expirationDate": 4_102_444_800_000_u64}).to_string();
-    let file = json!({
-        "PSOXY_SALT": "e2e-salt-0123456789",
-        "PSOXY_ENCRYPTION_KEY": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-        "ACCESS_TOKEN": access,
-    });
-    std::fs::write(&secrets, file.to_string()).unwrap();
+    let store = FileStore::new(&secrets);
+    for (name, value) in [
+        ("PSOXY_SALT", "e2e-salt-0123456789"),
+        (
+            "PSOXY_ENCRYPTION_KEY",
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        ),
+        ("ACCESS_TOKEN", access.as_str()),
+    ] {
+        store.put(name, value).await.unwrap();
+    }
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_pseudoproxy"))
         .args([
@@ -220,7 +229,7 @@ pub fn spawn_serve(upstream: &str, dir: &Path) -> (Child, String) {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return (child, format!("http://127.0.0.1:{port}"));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("serve did not start on port {port}");
 }

@@ -209,7 +209,7 @@ fn id_jobs(ctx: &Context, plan: &Plan, rows: &[Row]) -> (Vec<Job>, Vec<Row>) {
     let mut jobs = Vec::new();
     let mut skipped = Vec::new();
     for templated in &plan.templated {
-        let label = endpoints::key_for(&templated.path);
+        let label = endpoints::key_for(&templated.path.replace("{}", "ID"));
         let Some(source) = &templated.source else {
             skipped.push(skipped_row(&label, "no exported endpoint lists these ids"));
             continue;
