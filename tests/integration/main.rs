@@ -9,16 +9,16 @@ mod call_cli;
 mod cli_sanitize;
 // Every example in docs/rules.md is executed.
 mod docs_examples;
+// `export --all` through `serve` over a rate-limiting Confluence; SIGKILL and resume.
+mod export_e2e;
+// The wiremock Confluence and the `serve` child process for the export tests.
+mod export_support;
 // Jayway-only paths are load errors; the documented rewrites work.
 mod jsonpath_rules;
 // Property tests over the whole sanitizer.
 mod properties;
 // ≥ 30 hostile paths and headers: documented status, upstream never called.
 mod proxy_hostile;
-// `export --all` through `serve` over a rate-limiting Confluence; SIGKILL and resume.
-mod export_e2e;
-// The wiremock Confluence and the `serve` child process for the export tests.
-mod export_support;
 // Function-URL events through lambda_http parsing and the app: success, every error code, health.
 mod proxy_lambda;
 // Over TCP: token reversal, local bearer, captured logs hold no secret.

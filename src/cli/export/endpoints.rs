@@ -188,6 +188,7 @@ const CONTENT_EXPAND: &str = "history,history.lastUpdated,history.previousVersio
                               history.contributors.publishers,version,ancestors,space";
 
 /// Query-component percent-encoding (RFC 3986 unreserved kept, `,` kept for `expand`).
+/// A space is `%20`, never `+`: SigV4 canonicalizes `+` ambiguously across services.
 fn encode(value: &str) -> String {
     let mut out = String::new();
     for byte in value.bytes() {
@@ -195,7 +196,6 @@ fn encode(value: &str) -> String {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
                 out.push(byte as char)
             }
-            b' ' => out.push('+'),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }

@@ -33,7 +33,7 @@ fn shipped_rules_plan_no_id_endpoints_first() {
         ("tasks", "/ex/confluence/c1/wiki/api/v2/tasks?limit=50"),
         (
             "content-search",
-            "/ex/confluence/c1/wiki/rest/api/content/search?cql=type+in+%28page,blogpost%29+and+lastmodified+%3E%3D+%222024-05-01%22\
+            "/ex/confluence/c1/wiki/rest/api/content/search?cql=type%20in%20%28page,blogpost%29%20and%20lastmodified%20%3E%3D%20%222024-05-01%22\
              &expand=history,history.lastUpdated,history.previousVersion,history.contributors.publishers,version,ancestors,space&limit=50",
         ),
         ("group", "/ex/confluence/c1/wiki/rest/api/group?limit=50"),
