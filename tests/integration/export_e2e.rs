@@ -93,8 +93,7 @@ async fn export_all_writes_every_item_once_and_resumes_after_sigkill() {
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let (child, base) = spawn_serve(&server.uri(), dir.path()).await;
-    let _serve = KillOnDrop(child);
+    let (_serve, base) = spawn_serve(&server.uri(), dir.path()).await;
 
     // One uninterrupted run.
     let first = dir.path().join("first");
@@ -123,18 +122,18 @@ async fn export_all_writes_every_item_once_and_resumes_after_sigkill() {
 
     // A run killed midway (SIGKILL, after the state shows progress), then resumed.
     let second = dir.path().join("second");
-    let mut child = export_command(&base, &second).spawn().unwrap();
+    let mut child = KillOnDrop(export_command(&base, &second).spawn().unwrap());
     let started = Instant::now();
     while state_pages(&second).0 < 4 {
         assert!(started.elapsed() < Duration::from_secs(60), "no progress");
         assert!(
-            child.try_wait().unwrap().is_none(),
+            child.0.try_wait().unwrap().is_none(),
             "export ended before it was killed"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.0.kill().unwrap(); // SIGKILL
+    child.0.wait().unwrap();
     let (killed_at, _) = state_pages(&second);
     assert!(
         killed_at < pages,

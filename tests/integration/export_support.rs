@@ -194,7 +194,7 @@ pub fn free_port() -> u16 {
 
 /// `serve` in front of `upstream`, with its secret file in `dir`; waits until it accepts.
 /// The access token is seeded in Psoxy's shared-token JSON with a far-future expiry.
-pub async fn spawn_serve(upstream: &str, dir: &Path) -> (Child, String) {
+pub async fn spawn_serve(upstream: &str, dir: &Path) -> (KillOnDrop, String) {
     let secrets = dir.join("secrets.json");
     let access = json!({"token": TOKEN, "expirationDate": 4_102_444_800_000_u64}).to_string();
     let store = FileStore::new(&secrets);
@@ -209,22 +209,24 @@ pub async fn spawn_serve(upstream: &str, dir: &Path) -> (Child, String) {
         store.put(name, value).await.unwrap();
     }
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_pseudoproxy"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--upstream",
-            upstream,
-        ])
-        .arg("--secrets")
-        .arg(&secrets)
-        .env_remove("PSOXY_SALT")
-        .env_remove("PSEUDOPROXY_AUTH_TOKEN")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_pseudoproxy"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--upstream",
+                upstream,
+            ])
+            .arg("--secrets")
+            .arg(&secrets)
+            .env_remove("PSOXY_SALT")
+            .env_remove("PSEUDOPROXY_AUTH_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return (child, format!("http://127.0.0.1:{port}"));
