@@ -166,10 +166,13 @@ pub fn answer(pages: &[Page], request: &Request<Body>) -> Response<Body> {
             let marker = page_marker(request.uri().query().unwrap_or(""));
             match pages.iter().find(|p| p.path == path && p.marker == marker) {
                 Some(page) => (StatusCode::OK, page.body),
-                None => (
-                    StatusCode::NOT_FOUND,
-                    r#"{"statusCode":404,"message":"No example for this request in the demo"}"#,
-                ),
+                None => match empty_listing(&path, marker.is_none()) {
+                    Some(body) => (StatusCode::OK, body),
+                    None => (
+                        StatusCode::NOT_FOUND,
+                        r#"{"statusCode":404,"message":"No example for this request in the demo"}"#,
+                    ),
+                },
             }
         }
     };
@@ -180,6 +183,21 @@ pub fn answer(pages: &[Page], request: &Request<Body>) -> Response<Body> {
         header::HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// An empty first page for a per-id listing the examples do not cover (the demo's other
+/// pages, blog posts and groups have no recorded history), so `export --all` against the
+/// demo follows every discovered id without 404s.
+fn empty_listing(path: &str, first_page: bool) -> Option<&'static str> {
+    let rest = path.strip_prefix("/ex/confluence/*/wiki/")?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    match segments.as_slice() {
+        ["api", "v2", _, _, "versions"] if first_page => Some(r#"{"results":[],"_links":{}}"#),
+        ["rest", "api", "group", _, "membersByGroupId"] if first_page => {
+            Some(r#"{"results":[],"start":0,"limit":0,"size":0,"_links":{}}"#)
+        }
+        _ => None,
+    }
 }
 
 /// Starts the simulator on a free loopback port; returns its address.
@@ -288,5 +306,20 @@ mod tests {
             DEMO_ACCESS_TOKEN,
         );
         assert_eq!(status, StatusCode::NOT_FOUND);
+        for (uri, expected) in [
+            ("/wiki/api/v2/pages/65540/versions?limit=5", StatusCode::OK),
+            (
+                "/wiki/rest/api/group/x-1/membersByGroupId?limit=5",
+                StatusCode::OK,
+            ),
+            (
+                "/wiki/api/v2/pages/65540/versions?cursor=abc",
+                StatusCode::NOT_FOUND,
+            ),
+            ("/wiki/api/v2/pages/65540/body", StatusCode::NOT_FOUND),
+        ] {
+            let (status, _) = get(&pages, &format!("{base}{uri}"), DEMO_ACCESS_TOKEN);
+            assert_eq!(status, expected, "{uri}");
+        }
     }
 }

@@ -4,13 +4,16 @@
 //! 2 usage or I/O, 3 invalid rules. Errors print as one readable chain on stderr.
 
 mod auth;
+mod call;
 mod demo;
 mod examples_manifest;
+mod export;
 mod json_diff;
 mod pseudonym_args;
 mod rules_cmd;
 mod sanitize_cmd;
 mod serve;
+mod sigv4;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +42,10 @@ pub enum Command {
     /// Atlassian consent: obtain and store a new OAuth token family (CLIENT_ID, CLIENT_SECRET,
     /// REFRESH_TOKEN, TOKEN_FAMILY).
     Auth(auth::AuthArgs),
+    /// One signed (function URL) or bearer (local serve) request; prints status, X-Psoxy-* and body.
+    Call(call::CallArgs),
+    /// Page through endpoints via the proxy into NDJSON files; resumable, with progress.
+    Export(export::ExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,5 +107,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Rules(RulesCommand::Test { examples }) => rules_cmd::test(examples),
         Command::Serve(args) => serve::run(args),
         Command::Auth(args) => auth::run(args),
+        Command::Call(args) => call::run(args),
+        Command::Export(args) => export::run(args),
     }
 }

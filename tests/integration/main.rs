@@ -3,12 +3,18 @@
 // Test code: a failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used)]
 
+// `pseudoproxy call`: bearer and SigV4 requests, error explanations, gzip.
+mod call_cli;
 // `pseudoproxy sanitize`: known answers, gating, secrets.
 mod cli_sanitize;
 // Every example in docs/rules.md is executed.
 mod docs_examples;
 // The Terraform module's scheduled health event through the app; its alarm filter matches.
 mod infra_health_event;
+// `export --all` through `serve` over a rate-limiting Confluence; SIGKILL and resume.
+mod export_e2e;
+// The wiremock Confluence and the `serve` child process for the export tests.
+mod export_support;
 // Jayway-only paths are load errors; the documented rewrites work.
 mod jsonpath_rules;
 // Property tests over the whole sanitizer.

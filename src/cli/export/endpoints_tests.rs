@@ -1,0 +1,109 @@
+//! The export plan for the shipped rules, and id discovery.
+
+#![allow(clippy::unwrap_used)]
+
+use super::endpoints::*;
+
+fn shipped() -> crate::rules::RuleSet {
+    let (origin, text) = crate::proxy::bootstrap::DEFAULT_RULES;
+    crate::rules::from_str(text, origin).unwrap()
+}
+
+fn options(since: Option<&str>) -> QueryOptions {
+    QueryOptions {
+        limit: 50,
+        since: since.map(str::to_owned),
+    }
+}
+
+#[test]
+fn shipped_rules_plan_no_id_endpoints_first() {
+    let plan = plan(
+        &shipped(),
+        "/ex/confluence/c1",
+        &options(Some("2024-05-01")),
+    );
+    let first: Vec<(&str, &str)> = plan
+        .first
+        .iter()
+        .map(|j| (j.key.as_str(), j.url.as_str()))
+        .collect();
+    let expected = [
+        ("spaces", "/ex/confluence/c1/wiki/api/v2/spaces?limit=50"),
+        ("tasks", "/ex/confluence/c1/wiki/api/v2/tasks?limit=50"),
+        (
+            "content-search",
+            "/ex/confluence/c1/wiki/rest/api/content/search?cql=type%20in%20%28page,blogpost%29%20and%20lastmodified%20%3E%3D%20%222024-05-01%22\
+             &expand=history,history.lastUpdated,history.previousVersion,history.contributors.publishers,version,ancestors,space&limit=50",
+        ),
+        ("group", "/ex/confluence/c1/wiki/rest/api/group?limit=50"),
+        ("accessible-resources", "/oauth/token/accessible-resources"),
+    ];
+    for (key, url) in expected {
+        assert!(
+            first.contains(&(key, url)),
+            "missing ({key}, {url}) in {first:#?}"
+        );
+    }
+    assert_eq!(first.len(), expected.len(), "{first:#?}");
+    assert!(plan.skipped.is_empty(), "{:?}", plan.skipped);
+}
+
+#[test]
+fn shipped_rules_id_endpoints_know_their_id_sources() {
+    let plan = plan(&shipped(), "", &options(None));
+    let find = |needle: &str| {
+        plan.templated
+            .iter()
+            .find(|t| t.path.contains(needle))
+            .unwrap_or_else(|| panic!("no templated endpoint {needle}: {:#?}", plan.templated))
+    };
+    let cases = [
+        ("/pages/{}/versions", Some(("content-search", Some("page")))),
+        (
+            "/blogposts/{}/versions",
+            Some(("content-search", Some("blogpost"))),
+        ),
+        ("/group/{}/membersByGroupId", Some(("group", None))),
+        ("/attachments/{}/versions", None),
+    ];
+    for (needle, expected) in cases {
+        let templated = find(needle);
+        let got = templated.source.as_ref().map(|s| (s.key, s.item_type));
+        assert_eq!(got, expected, "{needle}");
+        assert!(
+            templated.path.starts_with("/wiki/"),
+            "short path: {}",
+            templated.path
+        );
+    }
+    let jobs = jobs_for(find("/pages/{}/versions"), &["65538".into(), "../x".into()]);
+    assert_eq!(jobs.len(), 1, "unsafe ids are dropped: {jobs:?}");
+    assert_eq!(jobs[0].key, "pages-65538-versions");
+    assert_eq!(jobs[0].url, "/wiki/api/v2/pages/65538/versions?limit=50");
+}
+
+#[test]
+fn ids_are_found_by_type_once_each() {
+    let text = "{\"id\":\"1\",\"type\":\"page\"}\n{\"id\":\"2\",\"type\":\"blogpost\"}\n\
+                {\"id\":\"1\",\"type\":\"page\"}\n{\"id\":3,\"type\":\"page\"}\nnot json\n";
+    assert_eq!(ids_from_ndjson(text, Some("page")), ["1", "3"]);
+    assert_eq!(ids_from_ndjson(text, None), ["1", "2", "3"]);
+}
+
+#[test]
+fn keys_are_path_derived_file_names() {
+    let cases = [
+        ("/ex/confluence/c/wiki/api/v2/spaces?limit=3", "spaces"),
+        ("/wiki/rest/api/content/search?cql=x", "content-search"),
+        ("/oauth/token/accessible-resources", "accessible-resources"),
+        (
+            "/ex/confluence/c/wiki/rest/api/group/ab-12/membersByGroupId",
+            "group-ab-12-membersByGroupId",
+        ),
+        ("/weird/p@th", "weird-p-th"),
+    ];
+    for (path, key) in cases {
+        assert_eq!(key_for(path), key, "{path}");
+    }
+}
