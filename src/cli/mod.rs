@@ -8,6 +8,8 @@ mod examples_manifest;
 mod json_diff;
 mod pseudonym_args;
 mod rules_cmd;
+mod rules_diff;
+mod rules_lint;
 mod sanitize_cmd;
 mod serve;
 
@@ -51,6 +53,10 @@ pub enum RulesCommand {
         #[arg(long)]
         examples: Option<PathBuf>,
     },
+    /// Classify every field of every endpoint and flag likely leaks (exit 1 on findings).
+    Lint(rules_lint::LintArgs),
+    /// Show the privacy effect of changing a rules file (exit 1 if it exposes more).
+    Diff(rules_diff::DiffArgs),
 }
 
 /// Outcome classes that map to exit codes.
@@ -94,6 +100,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Sanitize(args) => sanitize_cmd::run(args),
         Command::Rules(RulesCommand::Check { files }) => rules_cmd::check(&files),
         Command::Rules(RulesCommand::Test { examples }) => rules_cmd::test(examples),
+        Command::Rules(RulesCommand::Lint(args)) => rules_lint::run(args),
+        Command::Rules(RulesCommand::Diff(args)) => rules_diff::run(args),
         Command::Serve(args) => serve::run(args),
     }
 }
