@@ -130,3 +130,20 @@ fn exit_codes_say_what_went_wrong() {
         assert!(stdout(&out).contains(needle), "{args:?}: {}", stdout(&out));
     }
 }
+
+/// docs/privacy.md shows the linter's report for the shipped rules; it must be current.
+#[test]
+fn docs_privacy_carries_the_current_report() {
+    let doc = std::fs::read_to_string(root().join("docs").join("privacy.md")).unwrap();
+    let block = doc
+        .split("<!-- lint-report:begin -->\n```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```\n<!-- lint-report:end -->").next())
+        .expect("docs/privacy.md has the lint-report markers");
+    let out = lint(&["rules/confluence.yaml"]);
+    assert!(
+        block == stdout(&out),
+        "docs/privacy.md is out of date; paste the output of \
+         `pseudoproxy rules lint rules/confluence.yaml` between its lint-report markers"
+    );
+}
