@@ -1,7 +1,7 @@
 //! The static checks of one endpoint (L001–L004, L006–L008), from its [`Analysis`].
 //! L005 needs example responses (`examples.rs`); L009 needs the lint file (`mod.rs`).
 
-use super::classify::{Analysis, Applied, LeafClass, PathReach};
+use super::classify::{Analysis, Applied, LeafClass, PathReach, describe};
 use super::findings::{Code, Finding};
 use super::names::PersonalNames;
 use super::shape::{Kinds, NodeId};
@@ -16,9 +16,43 @@ pub fn check_endpoint(
     personal: &PersonalNames,
 ) -> (EndpointReport, Vec<Finding>) {
     let label = endpoint.label.as_str();
-    let mut findings = Vec::new();
+    let mut findings = endpoint_findings(label, endpoint, analysis);
+    let leaves = analysis
+        .leaves
+        .iter()
+        .map(|(node, class, applied)| {
+            let leaf = leaf_report(analysis, *node, *class, applied, personal);
+            findings.extend(personal_kept_raw(label, &leaf));
+            findings.extend(recursion_cut(label, &leaf));
+            findings.extend(pseudonymized_twice(label, &leaf));
+            leaf
+        })
+        .collect();
+    for path in &analysis.paths {
+        let Some(transform) = endpoint.transforms.get(path.transform) else {
+            continue;
+        };
+        let which = format!("#{} {}", path.transform + 1, describe(&transform.kind).0);
+        findings.extend(dead_path(label, endpoint, analysis, path, &which));
+        if matches!(transform.kind, TransformKind::Pseudonymize { .. }) {
+            findings.extend(pseudonymize_non_scalar(label, analysis, path, &which));
+        }
+    }
+    let report = EndpointReport {
+        index,
+        endpoint: label.to_owned(),
+        has_schema: analysis.filtered,
+        examples: None,
+        leaves,
+    };
+    (report, findings)
+}
+
+/// L003 and L004.
+fn endpoint_findings(label: &str, endpoint: &Endpoint, analysis: &Analysis) -> Vec<Finding> {
+    let mut out = Vec::new();
     if !analysis.filtered {
-        findings.push(Finding::new(
+        out.push(Finding::new(
             Code::NoResponseSchema,
             label,
             None,
@@ -29,7 +63,7 @@ pub fn check_endpoint(
         ));
     }
     if endpoint.allowed_query_params.is_none() {
-        findings.push(Finding::new(
+        out.push(Finding::new(
             Code::AnyQueryParam,
             label,
             None,
@@ -39,26 +73,7 @@ pub fn check_endpoint(
             "list the parameters the export needs under allowedQueryParams (`[]` for none)".into(),
         ));
     }
-    let leaves = analysis
-        .leaves
-        .iter()
-        .map(|(node, class, applied)| {
-            let leaf = leaf_report(analysis, *node, *class, applied, personal);
-            findings.extend(leaf_findings(label, &leaf));
-            leaf
-        })
-        .collect();
-    for path in &analysis.paths {
-        findings.extend(path_findings(label, endpoint, analysis, path));
-    }
-    let report = EndpointReport {
-        index,
-        endpoint: label.to_owned(),
-        has_schema: analysis.filtered,
-        examples: None,
-        leaves,
-    };
-    (report, findings)
+    out
 }
 
 fn leaf_report(
@@ -85,136 +100,147 @@ fn leaf_report(
     }
 }
 
-fn leaf_findings(label: &str, leaf: &LeafReport) -> Vec<Finding> {
-    let mut out = Vec::new();
+/// L001: a personal-looking leaf kept raw, saying so when a transform reaches it only
+/// conditionally.
+fn personal_kept_raw(label: &str, leaf: &LeafReport) -> Option<Finding> {
+    let what = leaf
+        .personal
+        .as_ref()
+        .filter(|_| leaf.class == LeafClass::KeptRaw)?;
     let path = leaf.path.to_string();
-    if let (LeafClass::KeptRaw, Some(what)) = (leaf.class, &leaf.personal) {
-        let conditional = leaf
-            .applied
-            .iter()
-            .find(|a| !a.certain && a.effect.strength() > 0)
-            .map(|a| {
-                format!(
-                    " (#{} {} reaches it only conditionally: filter, index or applyOnlyWhen)",
-                    a.transform + 1,
-                    a.kind
-                )
-            })
-            .unwrap_or_default();
-        out.push(Finding::new(
-            Code::PersonalKeptRaw,
-            label,
-            Some(path.clone()),
-            format!("`{path}` looks like {what} and is kept raw{conditional}"),
-            format!(
-                "pseudonymize it (add \"{path}\" to a pseudonymize), textDigest or redact it, or \
-                 drop it from the responseSchema; if it is not personal, acknowledge L001 for it \
-                 in the lint file with the reason"
-            ),
-        ));
-    }
-    if let (LeafClass::KeptRaw, Some(reason)) = (leaf.class, &leaf.truncated) {
-        out.push(Finding::new(
-            Code::RecursionNotAnalysed,
-            label,
-            Some(path.clone()),
-            format!("the schema stops being analysed at `{path}` ({reason}) and what is below it is kept"),
-            "cover every level with deep-scan paths (`$..accountId`) and acknowledge L006 with \
-             that reason, or make the schema non-recursive"
-                .into(),
-        ));
-    }
-    let twice: Vec<&Applied> = leaf
+    let conditional = leaf
         .applied
         .iter()
-        .filter(|a| !a.on_enclosing && a.effect == LeafClass::Pseudonymized)
-        .collect();
-    if let [first, second, ..] = twice.as_slice() {
-        out.push(Finding::new(
-            Code::PseudonymizedTwice,
-            label,
-            Some(path.clone()),
+        .find(|a| !a.certain && a.effect.strength() > 0)
+        .map(|a| {
             format!(
-                "`{path}` is pseudonymized twice (#{} `{}`, then #{} `{}`): the result is a \
-                 pseudonym of a pseudonym, which no longer joins with the same person elsewhere",
-                first.transform + 1,
-                first.path,
-                second.transform + 1,
-                second.path
-            ),
-            "keep exactly one path that reaches this leaf".into(),
-        ));
-    }
-    out
+                " (#{} {} reaches it only conditionally: filter, index or applyOnlyWhen)",
+                a.transform + 1,
+                a.kind
+            )
+        })
+        .unwrap_or_default();
+    Some(Finding::new(
+        Code::PersonalKeptRaw,
+        label,
+        Some(path.clone()),
+        format!("`{path}` looks like {what} and is kept raw{conditional}"),
+        format!(
+            "pseudonymize it (add \"{path}\" to a pseudonymize), textDigest or redact it, or \
+             drop it from the responseSchema; if it is not personal, acknowledge L001 for it \
+             in the lint file with the reason"
+        ),
+    ))
 }
 
-fn path_findings(
+/// L006: a recursion cut whose contents are kept.
+fn recursion_cut(label: &str, leaf: &LeafReport) -> Option<Finding> {
+    let reason = leaf
+        .truncated
+        .as_ref()
+        .filter(|_| leaf.class == LeafClass::KeptRaw)?;
+    let path = leaf.path.to_string();
+    Some(Finding::new(
+        Code::RecursionNotAnalysed,
+        label,
+        Some(path.clone()),
+        format!(
+            "the schema stops being analysed at `{path}` ({reason}) and what is below it is kept"
+        ),
+        "cover every level with deep-scan paths (`$..accountId`) and acknowledge L006 with \
+         that reason, or make the schema non-recursive"
+            .into(),
+    ))
+}
+
+/// L008: two applications that pseudonymize the same value.
+fn pseudonymized_twice(label: &str, leaf: &LeafReport) -> Option<Finding> {
+    let mut twice = leaf
+        .applied
+        .iter()
+        .filter(|a| !a.on_enclosing && a.effect == LeafClass::Pseudonymized);
+    let (first, second) = (twice.next()?, twice.next()?);
+    let path = leaf.path.to_string();
+    Some(Finding::new(
+        Code::PseudonymizedTwice,
+        label,
+        Some(path.clone()),
+        format!(
+            "`{path}` is pseudonymized twice (#{} `{}`, then #{} `{}`): the result is a \
+             pseudonym of a pseudonym, which no longer joins with the same person elsewhere",
+            first.transform + 1,
+            first.path,
+            second.transform + 1,
+            second.path
+        ),
+        "keep exactly one path that reaches this leaf".into(),
+    ))
+}
+
+/// L002: a path (or `applyOnlyWhen`) that reaches nothing, or only removed values.
+fn dead_path(
     label: &str,
     endpoint: &Endpoint,
     analysis: &Analysis,
     path: &PathReach,
-) -> Vec<Finding> {
-    let Some(transform) = endpoint.transforms.get(path.transform) else {
-        return Vec::new();
-    };
-    let (kind, _) = super::classify::describe(&transform.kind);
-    let which = format!("#{} {kind}", path.transform + 1);
-    let mut out = Vec::new();
-    if analysis.filtered && path.reached.is_empty() {
-        let message = match path.path_index {
+    which: &str,
+) -> Option<Finding> {
+    let source = &path.source;
+    let message = if analysis.filtered && path.reached.is_empty() {
+        match path.path_index {
             None => format!(
-                "applyOnlyWhen `{}` can never match under the responseSchema, so {which} never runs",
-                path.source
+                "applyOnlyWhen `{source}` can never match under the responseSchema, so {which} \
+                 never runs"
             ),
             Some(_) => format!(
-                "`{}` ({which}) can never match: the responseSchema does not keep what it names",
-                path.source
+                "`{source}` ({which}) can never match: the responseSchema does not keep what it \
+                 names"
             ),
-        };
-        out.push(dead(label, path, message));
-    } else if let Some(by) = shadowed_by(endpoint, analysis, path) {
-        let message = format!(
-            "`{}` ({which}) only reaches values that #{} already removed",
-            path.source,
-            by + 1
-        );
-        out.push(dead(label, path, message));
-    }
-    if matches!(transform.kind, TransformKind::Pseudonymize { .. }) && path.path_index.is_some() {
-        let shape = &analysis.shape;
-        let bad = path.reached.iter().find(|r| {
-            let kinds = shape.node(r.node).kinds;
-            !kinds.is_empty() && !kinds.pseudonymizable()
-        });
-        if let Some(r) = bad {
-            let at = shape.path(r.node);
-            out.push(Finding::new(
-                Code::PseudonymizeNonScalar,
-                label,
-                Some(path.source.clone()),
-                format!(
-                    "`{}` ({which}) reaches `{at}`, which holds {}; pseudonymize fails such \
-                     responses closed (SANITIZATION_FAILED)",
-                    path.source,
-                    shape.node(r.node).kinds
-                ),
-                "point the path at the identifier inside it, or redact the whole value".into(),
-            ));
         }
-    }
-    out
-}
-
-fn dead(label: &str, path: &PathReach, message: String) -> Finding {
-    Finding::new(
+    } else {
+        let by = shadowed_by(endpoint, analysis, path)?;
+        format!(
+            "`{source}` ({which}) only reaches values that #{} already removed",
+            by + 1
+        )
+    };
+    Some(Finding::new(
         Code::DeadPath,
         label,
-        Some(path.source.clone()),
+        Some(source.clone()),
         message,
         "fix the path against the leaf table, or remove it: the responseSchema is the \
          allow-list, so a redact of a key it drops only suggests protection it does not add"
             .into(),
-    )
+    ))
+}
+
+/// L007: a pseudonymize path that can reach a value pseudonymize refuses.
+fn pseudonymize_non_scalar(
+    label: &str,
+    analysis: &Analysis,
+    path: &PathReach,
+    which: &str,
+) -> Option<Finding> {
+    path.path_index?;
+    let shape = &analysis.shape;
+    let bad = path.reached.iter().find(|r| {
+        let kinds = shape.node(r.node).kinds;
+        !kinds.is_empty() && !kinds.pseudonymizable()
+    })?;
+    Some(Finding::new(
+        Code::PseudonymizeNonScalar,
+        label,
+        Some(path.source.clone()),
+        format!(
+            "`{}` ({which}) reaches `{}`, which holds {}; pseudonymize fails such responses \
+             closed (SANITIZATION_FAILED)",
+            path.source,
+            shape.path(bad.node),
+            shape.node(bad.node).kinds
+        ),
+        "point the path at the identifier inside it, or redact the whole value".into(),
+    ))
 }
 
 /// The earlier transform that certainly removes every position `path` reaches, if any.
