@@ -55,10 +55,10 @@ for file in example-api-responses/original/*.json; do
   done
 done
 
-cargo +nightly fuzz build
+cargo +nightly fuzz build --sanitizer none --debug-assertions
 for target in "${targets[@]}"; do
   printf '\n--> fuzz %s for %ss (%s seeds)\n' "$target" "$seconds" "$(ls "$corpus/$target" | wc -l)"
-  cargo +nightly fuzz run "$target" "$corpus/$target" -- \
+  cargo +nightly fuzz run --sanitizer none --debug-assertions "$target" "$corpus/$target" -- \
     -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1
 done
 echo "fuzzing: no target crashed"
