@@ -107,7 +107,8 @@ pub fn seeded_runner(cases: u32) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
 }
 
-fn shipped() -> (RuleSet, LintReport) {
+/// The shipped rules and the linter's report on them (with the shipped lint file).
+pub fn shipped() -> (RuleSet, LintReport) {
     let rules_path = root().join("rules").join("confluence.yaml");
     let rules = rules::load(&rules_path).unwrap();
     let config_text =

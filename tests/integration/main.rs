@@ -17,6 +17,8 @@ mod jsonpath_rules;
 mod lint_cli;
 // Dropping the email pseudonymize fails the linter and the canaries.
 mod lint_email;
+// Canary documents through the real proxy: body, headers, error bodies, logs.
+mod proxy_canary;
 // Property tests over the whole sanitizer.
 mod properties;
 // ≥ 30 hostile paths and headers: documented status, upstream never called.
