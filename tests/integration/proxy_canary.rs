@@ -234,3 +234,52 @@ async fn no_canary_reaches_the_caller_or_the_logs_through_the_proxy() {
         .collect();
     assert!(leaked.is_empty(), "canaries in the logs: {leaked:?}");
 }
+
+/// A caller's `p~` token is sent upstream as its original (spec §2.7), and Confluence
+/// echoes the query in `_links.next` and `Link`: the caller must get its token back there,
+/// never the original, and a link the source rewrote must be dropped rather than leak.
+#[tokio::test]
+async fn reversed_tokens_echoed_in_pagination_links_are_retokenized() {
+    let server = MockServer::start().await;
+    let account = "557058:zq91001qz-echo";
+    let token = pseudoproxy::pseudonym::Pseudonymizer::new(settings("").pseudonym)
+        .tokenize(account)
+        .unwrap();
+    let sent = "557058%3Azq91001qz-echo";
+    let body = format!(
+        r#"{{"results":[],"_links":{{"next":"/wiki/api/v2/spaces?favorited-by={sent}&cursor=c1","base":"https://acme.example/wiki"}}}}"#
+    );
+    let template = ResponseTemplate::new(200)
+        .set_body_raw(body, "application/json")
+        .append_header(
+            "link",
+            format!("</wiki/api/v2/spaces?favorited-by={sent}&cursor=c1>; rel=\"next\"").as_str(),
+        )
+        .append_header(
+            "link",
+            format!("</wiki/api/v2/spaces?favorited-by=%22{sent}%22>; rel=\"prev\"").as_str(),
+        );
+    Mock::given(wiremock::matchers::query_param("favorited-by", account))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    let url = format!("{SPACES_FULL}?favorited-by={token}&limit=2");
+    let reply = invoke(state(&server.uri()), &Event::get(&url)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let body = reply.text();
+    let next = format!("/wiki/api/v2/spaces?favorited-by={token}&cursor=c1");
+    assert_eq!(reply.json()["_links"]["next"], next.as_str(), "{body}");
+    let links: Vec<&str> = reply
+        .headers
+        .get_all("link")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(
+        links,
+        [format!("<{next}>; rel=\"next\"")],
+        "the rewritten prev is dropped"
+    );
+    let everything = format!("{body}{:?}", reply.headers);
+    assert!(!everything.contains("zq91001qz"), "{everything}");
+}
