@@ -24,7 +24,8 @@ pub const MIN_DETECTABLE: usize = 4;
 pub struct Echoes {
     /// (path segment sent upstream, decoded; the caller's raw segment).
     segments: Vec<(String, String)>,
-    /// (query value sent upstream, decoded; the caller's raw value).
+    /// (`name=value` pair sent upstream, decoded; the caller's raw pair). Whole pairs, so
+    /// an echoed value is restored only under its own parameter name.
     values: Vec<(String, String)>,
     /// Every original of a token in the request, long enough to detect.
     originals: Vec<String>,
@@ -48,11 +49,8 @@ impl Echoes {
         }
         if let (Some(mine), Some(sent)) = (caller.query.as_deref(), sent_query) {
             for (mine, sent) in mine.split('&').zip(sent.split('&')) {
-                let value = |pair: &str| pair.split_once('=').map_or("", |(_, v)| v).to_owned();
                 if mine != sent {
-                    echoes
-                        .values
-                        .push((decode(&value(sent), true), value(mine)));
+                    echoes.values.push((decode(sent, true), mine.to_owned()));
                 }
             }
         }
@@ -83,12 +81,9 @@ impl Echoes {
             .collect::<Vec<_>>()
             .join("/");
         if let Some(query) = query {
-            let pairs = query.split('&').map(|pair| match pair.split_once('=') {
-                Some((name, value)) => {
-                    format!("{name}={}", self.restore(&self.values, value, true))
-                }
-                None => pair.to_owned(),
-            });
+            let pairs = query
+                .split('&')
+                .map(|pair| self.restore(&self.values, pair, true));
             out = format!("{out}?{}", pairs.collect::<Vec<_>>().join("&"));
         }
         if let Some(fragment) = fragment {
