@@ -37,4 +37,13 @@ else
   echo "skipped (set CI=true or PSEUDOPROXY_PACKAGE=1)"
 fi
 
+step "shipped rules lint clean (rules lint; the report is in docs/privacy.md)"
+lint_report=$(cargo run --quiet --locked -- rules lint rules/confluence.yaml) || {
+  printf '%s\n' "$lint_report"
+  exit 1
+}
+
+step "fuzzing, a short run of every target (scripts/fuzz.sh)"
+scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+
 step "all checks passed"

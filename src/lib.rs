@@ -13,6 +13,9 @@
 //!   problem located (file:line:column), endpoint matching and request gating.
 //! - [`sanitize`] — PURE. Applies a compiled endpoint to a response body: schema filter,
 //!   and transforms. Fails closed.
+//! - [`lint`] — PURE. The rules linter: classifies every leaf of every responseSchema
+//!   (dropped, redacted, pseudonymized, digested, raw), finds dead paths and personal
+//!   fields kept raw, and diffs two rules files by their privacy effect.
 //! - [`config`] — what one deployment is set to do; resolution from env and parameters.
 //! - [`secrets`] — I/O EDGE. The `SecretStore` trait (SSM, local file, memory).
 //! - [`proxy`] — I/O EDGE. The request pipeline `app(state)` for Lambda, `serve` and tests.
@@ -26,6 +29,7 @@ pub mod cli;
 pub mod config;
 pub mod jackson;
 pub mod jsonpath;
+pub mod lint;
 pub mod proxy;
 pub mod pseudonym;
 pub mod rules;

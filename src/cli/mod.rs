@@ -11,6 +11,8 @@ mod export;
 mod json_diff;
 mod pseudonym_args;
 mod rules_cmd;
+mod rules_diff;
+mod rules_lint;
 mod sanitize_cmd;
 mod serve;
 mod sigv4;
@@ -62,6 +64,10 @@ pub enum RulesCommand {
         #[arg(long)]
         examples: Option<PathBuf>,
     },
+    /// Classify every field of every endpoint and flag likely leaks (exit 1 on findings).
+    Lint(rules_lint::LintArgs),
+    /// Show the privacy effect of changing a rules file (exit 1 if it exposes more).
+    Diff(rules_diff::DiffArgs),
 }
 
 /// Outcome classes that map to exit codes.
@@ -105,6 +111,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Sanitize(args) => sanitize_cmd::run(args),
         Command::Rules(RulesCommand::Check { files }) => rules_cmd::check(&files),
         Command::Rules(RulesCommand::Test { examples }) => rules_cmd::test(examples),
+        Command::Rules(RulesCommand::Lint(args)) => rules_lint::run(args),
+        Command::Rules(RulesCommand::Diff(args)) => rules_diff::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Auth(args) => auth::run(args),
         Command::Call(args) => call::run(args),

@@ -22,7 +22,7 @@
 //! `analysis` says which paths may share a walk; `locate` stays the reference evaluation.
 
 mod analysis;
-mod ast;
+pub(crate) mod ast;
 mod decimal;
 mod eval;
 mod filter;
@@ -81,6 +81,12 @@ impl JsonPath {
     /// The text this path was compiled from.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The compiled segments, for static analysis of rules (`lint` asks which schema
+    /// positions a path can reach without a document).
+    pub(crate) fn segments(&self) -> &[ast::Segment] {
+        &self.segments
     }
 
     /// Every matched node, each once, in document order (pre-order: a node before its

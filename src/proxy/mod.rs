@@ -11,6 +11,7 @@
 mod audit;
 pub mod bootstrap;
 mod caller;
+mod echo;
 mod error;
 mod health;
 pub mod logging;

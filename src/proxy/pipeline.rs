@@ -15,6 +15,7 @@ use tracing::Instrument;
 
 use super::audit::{Audit, query_shape};
 use super::caller::{self, Caller};
+use super::echo::Echoes;
 use super::error::ProxyError;
 use super::health::{self, HEALTH_HEADER};
 use super::respond;
@@ -141,21 +142,25 @@ async fn run(
     };
     let upstream = exchange(state, upstream_request).await?;
     audit.upstream_status = Some(upstream.status.as_u16());
-    let wants_gzip = respond::accepts_gzip(&parts.headers);
+    let delivery = Delivery {
+        wants_gzip: respond::accepts_gzip(&parts.headers),
+        caller,
+        echoes: Echoes::new(&target, &path, query.as_deref(), &state.pseudonymizer),
+    };
     // §2.9 – §2.11
     if upstream.status.is_success() {
-        sanitized_response(
-            state,
-            rules,
-            matched.endpoint,
-            upstream,
-            wants_gzip,
-            caller,
-            audit,
-        )
+        sanitized_response(state, rules, matched.endpoint, upstream, &delivery, audit)
     } else {
-        Ok(api_error_response(state, upstream, wants_gzip, caller))
+        Ok(api_error_response(state, upstream, &delivery))
     }
+}
+
+/// How the answer goes back: compression, the caller, and what the request revealed to
+/// the source (pagination links echo it; see `echo`).
+struct Delivery<'a> {
+    wants_gzip: bool,
+    caller: &'a Caller,
+    echoes: Echoes,
 }
 
 fn sanitized_response(
@@ -163,8 +168,7 @@ fn sanitized_response(
     rules: &RuleSet,
     endpoint: &Endpoint,
     upstream: UpstreamResponse,
-    wants_gzip: bool,
-    caller: &Caller,
+    delivery: &Delivery,
     audit: &mut Audit,
 ) -> Result<Response<Body>, ProxyError> {
     let text = std::str::from_utf8(&upstream.body)
@@ -172,8 +176,10 @@ fn sanitized_response(
     let sanitized = crate::sanitize::sanitize(rules, endpoint, &state.pseudonymizer, text)
         .map_err(|e| ProxyError::SanitizationFailed(e.to_string()))?;
     audit.report = sanitized.report;
+    let body = delivery.echoes.protect_body(sanitized.body);
     let mut headers = HeaderMap::new();
     respond::pass_through(&upstream.headers, &mut headers);
+    delivery.echoes.protect_headers(&mut headers);
     let added = [
         ("x-psoxy-rules-sha", rules.sha1_hex.clone()),
         ("x-psoxy-psoxy-version", VERSION.to_owned()),
@@ -187,27 +193,36 @@ fn sanitized_response(
             headers.insert(HeaderName::from_static(name), value);
         }
     }
-    let encoded = respond::encode(sanitized.body.into_bytes(), wants_gzip)?;
+    let encoded = respond::encode(body.into_bytes(), delivery.wants_gzip)?;
     Ok(respond::build(
         upstream.status,
         headers,
         encoded,
-        caller.via_function_url,
+        delivery.caller.via_function_url,
     ))
 }
 
 fn api_error_response(
     state: &AppState,
     upstream: UpstreamResponse,
-    wants_gzip: bool,
-    caller: &Caller,
+    delivery: &Delivery,
 ) -> Response<Body> {
     let mut headers = HeaderMap::new();
     respond::pass_through(&upstream.headers, &mut headers);
+    delivery.echoes.protect_headers(&mut headers);
     respond::mark_api_error(&mut headers);
     let body = respond::error_body(upstream.status, &upstream.body, &state.pseudonymizer);
-    match respond::encode(body, wants_gzip) {
-        Ok(encoded) => respond::build(upstream.status, headers, encoded, caller.via_function_url),
+    let body = match String::from_utf8(body) {
+        Ok(text) => delivery.echoes.protect_body(text).into_bytes(),
+        Err(e) => e.into_bytes(),
+    };
+    match respond::encode(body, delivery.wants_gzip) {
+        Ok(encoded) => respond::build(
+            upstream.status,
+            headers,
+            encoded,
+            delivery.caller.via_function_url,
+        ),
         Err(error) => error.to_response(),
     }
 }

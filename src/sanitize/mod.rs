@@ -127,6 +127,16 @@ fn sanitize_reference(
     Ok(Sanitized { body: out, report })
 }
 
+/// The responseSchema filter alone, without the transforms: the document the transforms
+/// of `endpoint` see. For tools that reason about rules (the linter checks its JSONPaths
+/// against example responses filtered this way); the proxy uses [`sanitize`].
+pub fn filter_by_schema(rules: &RuleSet, endpoint: &Endpoint, value: Value) -> Value {
+    match &endpoint.response_schema {
+        Some(schema) => schema_filter::filter_document(value, schema, &rules.definitions),
+        None => value,
+    }
+}
+
 /// Sanitize one already-parsed JSON value: the reference implementation — the schema
 /// filter on the whole value, then each transform path by path (`JsonPath::locate`).
 /// Straightforward and slower than [`sanitize`]; the differential tests hold the two equal.

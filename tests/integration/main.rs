@@ -5,6 +5,8 @@
 
 // `pseudoproxy call`: bearer and SigV4 requests, error explanations, gzip.
 mod call_cli;
+// Canaries in generated responses, the linter as the oracle (generator reusable).
+mod canary;
 // `pseudoproxy sanitize`: known answers, gating, secrets.
 mod cli_sanitize;
 // Every example in docs/rules.md is executed.
@@ -17,6 +19,12 @@ mod export_e2e;
 mod export_support;
 // Jayway-only paths are load errors; the documented rewrites work.
 mod jsonpath_rules;
+// `rules lint` on the shipped rules: clean, formats, exit codes, docs report current.
+mod lint_cli;
+// Dropping the email pseudonymize fails the linter and the canaries.
+mod lint_email;
+// Canary documents through the real proxy: body, headers, error bodies, logs.
+mod proxy_canary;
 // Property tests over the whole sanitizer.
 mod properties;
 // ≥ 30 hostile paths and headers: documented status, upstream never called.
@@ -31,6 +39,8 @@ mod proxy_support;
 mod pure_core;
 // `rules check` diagnostics and `rules test` on the golden examples.
 mod rules_cli;
+// `rules diff`: exposures, pseudonym changes, example output diffs.
+mod rules_diff;
 // SsmStore error classes through the real SDK (wiremock).
 mod ssm_errors;
 // SsmStore and the resolver against moto (scripts/with-moto.sh).

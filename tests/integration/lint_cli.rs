@@ -1,0 +1,149 @@
+//! `pseudoproxy rules lint` end to end: the shipped rules lint clean (with their lint file
+//! and examples), both output formats, and the exit codes.
+
+use serde_json::Value;
+
+use crate::support::{data, root, run_cli, stderr, stdout};
+
+fn lint(args: &[&str]) -> std::process::Output {
+    let mut all = vec!["rules", "lint"];
+    all.extend_from_slice(args);
+    run_cli(&all, &[], "", &root())
+}
+
+#[test]
+fn the_shipped_rules_lint_clean() {
+    let out = lint(&["rules/confluence.yaml"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(
+        text.contains("12 endpoints") && text.contains("0 finding(s), 3 acknowledged"),
+        "{text}"
+    );
+    // One table per endpoint, with the examples that were used.
+    assert_eq!(text.matches("  LEAF ").count(), 12, "{text}");
+    assert!(!text.contains("(no example responses)"), "{text}");
+    for row in [
+        [
+            "$.results[*].history.createdBy.email",
+            "pseudonymized",
+            "#1 pseudonymize $..email",
+        ],
+        [
+            "$.results[*].ancestors[*].title",
+            "digested",
+            "#2 textDigest",
+        ],
+        ["$.results[*].name", "raw (acknowledged: name)", ""],
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| row.iter().all(|cell| l.contains(cell))),
+            "no row with {row:?} in\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_json_report_has_every_leaf_and_no_finding() {
+    let out = lint(&["rules/confluence.yaml", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["findings"], Value::Array(vec![]));
+    assert_eq!(report["acknowledged"].as_array().unwrap().len(), 3);
+    assert!(
+        report["lint_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("confluence.lint.yaml")
+    );
+    let members = report["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["endpoint"]
+                .as_str()
+                .unwrap()
+                .ends_with("membersByGroupId")
+        })
+        .unwrap();
+    assert_eq!(members["examples"], 2);
+    let email = members["leaves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["path"] == "$.results[*].email")
+        .unwrap();
+    assert_eq!(email["class"], "pseudonymized");
+    assert_eq!(email["personal"], "email");
+    assert_eq!(email["applied"][0]["kind"], "pseudonymize");
+}
+
+#[test]
+fn exit_codes_say_what_went_wrong() {
+    let bad_lint_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        bad_lint_file.path(),
+        "acknowledge: [{code: L001, endpoint: /x}]\n",
+    )
+    .unwrap();
+    let one = data("one-endpoint.yaml");
+    let table: Vec<(Vec<String>, i32, &str)> = vec![
+        // Findings: the test endpoint allows every query parameter.
+        (
+            vec![one.display().to_string(), "--no-examples".into()],
+            1,
+            "L004 any-query-param",
+        ),
+        (
+            vec![data("three-mistakes.yaml").display().to_string()],
+            3,
+            "",
+        ),
+        (vec!["no/such/rules.yaml".into()], 2, ""),
+        (
+            vec![
+                one.display().to_string(),
+                "--lint-file".into(),
+                bad_lint_file.path().display().to_string(),
+            ],
+            3,
+            "",
+        ),
+        (
+            vec![one.display().to_string(), "--format".into(), "xml".into()],
+            2,
+            "",
+        ),
+    ];
+    for (args, code, needle) in table {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = lint(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}\n{}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(stdout(&out).contains(needle), "{args:?}: {}", stdout(&out));
+    }
+}
+
+/// docs/privacy.md shows the linter's report for the shipped rules; it must be current.
+#[test]
+fn docs_privacy_carries_the_current_report() {
+    let doc = std::fs::read_to_string(root().join("docs").join("privacy.md")).unwrap();
+    let block = doc
+        .split("<!-- lint-report:begin -->\n```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```\n<!-- lint-report:end -->").next())
+        .expect("docs/privacy.md has the lint-report markers");
+    let out = lint(&["rules/confluence.yaml"]);
+    assert!(
+        block == stdout(&out),
+        "docs/privacy.md is out of date; paste the output of \
+         `pseudoproxy rules lint rules/confluence.yaml` between its lint-report markers"
+    );
+}
