@@ -96,8 +96,13 @@ async fn secure_string_round_trips_exotic_values() {
     }
 }
 
+/// Real SSM makes `PutParameter` without overwrite atomic; moto checks and inserts in two
+/// steps, so under a race two creators can both be told "created". The lock protocol
+/// (src/auth/lock.rs) therefore reads the value back, and that is the property tested
+/// here: at least one creator succeeds, and exactly one successful creator finds its own
+/// owner id stored — the one that holds the lock.
 #[tokio::test]
-async fn concurrent_create_if_absent_has_one_winner() {
+async fn concurrent_create_if_absent_then_read_back_has_one_owner() {
     if !moto_is_up() {
         return;
     }
@@ -107,16 +112,25 @@ async fn concurrent_create_if_absent_has_one_winner() {
     for i in 0..8 {
         let (ssm, lock) = (ssm.clone(), lock.clone());
         tasks.push(tokio::spawn(async move {
-            ssm.create_if_absent(&lock, &format!("owner-{i}"))
-                .await
-                .unwrap()
+            let owner = format!("owner-{i}");
+            let created = ssm.create_if_absent(&lock, &owner).await.unwrap();
+            (owner, created)
         }));
     }
-    let mut winners = 0;
+    let mut creators = Vec::new();
     for task in tasks {
-        winners += usize::from(task.await.unwrap());
+        let (owner, created) = task.await.unwrap();
+        if created {
+            creators.push(owner);
+        }
     }
-    assert_eq!(winners, 1);
+    let stored = ssm.get(&lock).await.unwrap().unwrap().value;
+    assert!(!creators.is_empty(), "nobody created the lock");
+    let owners: Vec<_> = creators.iter().filter(|o| **o == stored).collect();
+    assert_eq!(owners.len(), 1, "creators {creators:?}, stored {stored:?}");
+    // Once the race is over, create-if-absent never overwrites.
+    assert!(!ssm.create_if_absent(&lock, "owner-late").await.unwrap());
+    assert_eq!(ssm.get(&lock).await.unwrap().unwrap().value, stored);
 }
 
 #[tokio::test]
