@@ -16,6 +16,9 @@ cargo fmt --all -- --check
 step "lints (clippy, warnings are errors)"
 cargo clippy --all-targets --locked -- -D warnings
 
+step "pure core builds alone (cargo check --no-default-features --lib; the fuzz crate needs it)"
+cargo check --locked --no-default-features --lib
+
 step "unit, integration and property tests (SSM tests against moto on loopback)"
 scripts/with-moto.sh cargo test --locked --all-targets
 
