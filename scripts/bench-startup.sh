@@ -86,7 +86,9 @@ python=".venv/bin/python"
 # instance's settings under PSOXY_CONFLUENCE_CLOUD_; everything else absent.
 "$python" - <<'PY'
 import boto3, os
-ssm = boto3.client("ssm", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+# boto3 reads AWS_DEFAULT_REGION, not the AWS_REGION that with-moto.sh (like Lambda) sets.
+ssm = boto3.client("ssm", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                   region_name=os.environ.get("AWS_REGION", "us-east-1"))
 for name, value in {
     "PSOXY_SALT": "bench-salt",
     "PSOXY_ENCRYPTION_KEY": "bench-key",

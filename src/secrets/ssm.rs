@@ -11,15 +11,19 @@
 //! connection failures and 5xx → [`SecretError::Transient`]; everything else `Failed`.
 //!
 //! Batch reads: [`SecretStore::get_many`] asks `GetParameters` for up to ten names per
-//! call. IAM denies a whole batch when one of its names is denied, so a denied batch is
-//! asked again name by name, giving each name `get`'s own answer.
+//! call, all batches at once. IAM denies a whole batch when one of its names is denied
+//! (and deployments that grant exact names leave optional names ungranted), so a denied
+//! batch is asked again name by name — concurrently, giving each name `get`'s own answer.
+//! A cold start therefore waits for at most two round trips in sequence, never one per name.
 //!
 //! Every SDK operation is metered ([`SsmStore::round_trips`]: count and time, process
 //! wide) so the startup measurement can tell network time from our own.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ssm::Client;
@@ -42,11 +46,29 @@ const THROTTLING_CODES: [&str; 5] = [
 /// `GetParameters` accepts at most this many names per call.
 const GET_PARAMETERS_MAX: usize = 10;
 
-static ROUND_TRIPS: AtomicU64 = AtomicU64::new(0);
-static ROUND_TRIP_NANOS: AtomicU64 = AtomicU64::new(0);
+/// Process-wide SSM metering: operations made, and the wall time during which at least one
+/// was in flight (concurrent operations overlap, so their times are not summed).
+struct Meter {
+    count: u64,
+    in_flight: u32,
+    busy_since: Option<Instant>,
+    busy: Duration,
+}
+
+static METER: Mutex<Meter> = Mutex::new(Meter {
+    count: 0,
+    in_flight: 0,
+    busy_since: None,
+    busy: Duration::ZERO,
+});
+
+fn meter() -> MutexGuard<'static, Meter> {
+    // The meter holds plain counters: a panic elsewhere cannot leave them inconsistent.
+    METER.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// SSM operations made by this process so far and the wall time spent waiting for them
-/// (an operation's retries included). Counts only: no names, no values.
+/// (retries included; overlapping operations counted once). Counts only: no names, no values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoundTrips {
     pub count: u64,
@@ -55,12 +77,35 @@ pub struct RoundTrips {
 
 /// Awaits one SDK operation, adding it to [`RoundTrips`].
 async fn metered<F: Future>(operation: F) -> F::Output {
-    let start = Instant::now();
-    let output = operation.await;
-    let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    ROUND_TRIPS.fetch_add(1, Ordering::Relaxed);
-    ROUND_TRIP_NANOS.fetch_add(nanos, Ordering::Relaxed);
-    output
+    let _in_flight = InFlight::start();
+    operation.await
+}
+
+/// One operation in flight; dropping it (done or cancelled) ends it in the meter.
+struct InFlight;
+
+impl InFlight {
+    fn start() -> InFlight {
+        let mut m = meter();
+        m.count += 1;
+        m.in_flight += 1;
+        if m.in_flight == 1 {
+            m.busy_since = Some(Instant::now());
+        }
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut m = meter();
+        m.in_flight = m.in_flight.saturating_sub(1);
+        if m.in_flight == 0
+            && let Some(since) = m.busy_since.take()
+        {
+            m.busy += since.elapsed();
+        }
+    }
 }
 
 /// A parameter store backed by SSM.
@@ -104,9 +149,10 @@ impl SsmStore {
 
     /// The SSM operations this process has made so far (for startup measurements).
     pub fn round_trips() -> RoundTrips {
+        let m = meter();
         RoundTrips {
-            count: ROUND_TRIPS.load(Ordering::Relaxed),
-            time: Duration::from_nanos(ROUND_TRIP_NANOS.load(Ordering::Relaxed)),
+            count: m.count,
+            time: m.busy,
         }
     }
 
@@ -121,11 +167,7 @@ impl SsmStore {
         let output = match metered(request).await {
             Ok(output) => output,
             Err(e) if matches!(classify("", &e), SecretError::AccessDenied { .. }) => {
-                let mut results = Vec::with_capacity(names.len());
-                for name in names {
-                    results.push(self.get(name).await);
-                }
-                return results;
+                return join_all(names.iter().map(|name| self.get(name)).collect()).await;
             }
             Err(e) => return names.iter().map(|name| Err(classify(name, &e))).collect(),
         };
@@ -212,11 +254,9 @@ impl SecretStore for SsmStore {
     }
 
     async fn get_many(&self, names: &[String]) -> Vec<Result<Option<Parameter>, SecretError>> {
-        let mut results = Vec::with_capacity(names.len());
-        for batch in names.chunks(GET_PARAMETERS_MAX) {
-            results.extend(self.get_batch(batch).await);
-        }
-        results
+        let batches = names.chunks(GET_PARAMETERS_MAX);
+        let batches = join_all(batches.map(|batch| self.get_batch(batch)).collect()).await;
+        batches.into_iter().flatten().collect()
     }
 
     async fn put(&self, name: &str, value: &str) -> Result<i64, SecretError> {
@@ -243,6 +283,31 @@ impl SecretStore for SsmStore {
             Err(e) => Err(classify(name, &e)),
         }
     }
+}
+
+/// Awaits all `futures` concurrently (on this task: no spawning, so borrowing is fine),
+/// returning their outputs in order. For the few dozen SSM reads of a cold start.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    poll_fn(|cx| {
+        let mut all_done = true;
+        for (future, output) in pending.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 /// Our view of an SDK parameter; `None` without a value.

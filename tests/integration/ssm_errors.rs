@@ -104,3 +104,75 @@ async fn connection_failure_is_transient() {
     let error = store.get("P").await.unwrap_err();
     assert_eq!(class(&error), "transient", "{error}");
 }
+
+/// IAM with exact-name grants: a `GetParameters` batch naming any ungranted parameter is
+/// denied whole. `get_many` must still answer every name as `get` would (value, absent or
+/// denied), and re-ask the names of denied batches concurrently, not one round trip each.
+#[tokio::test]
+async fn denied_batches_fall_back_to_concurrent_single_reads() {
+    use wiremock::matchers::{body_string_contains, header};
+    let server = MockServer::start().await;
+    let json = "application/x-amz-json-1.1";
+    let denied = r#"{"__type":"AccessDeniedException","message":"x"}"#;
+    let delay = std::time::Duration::from_millis(300);
+    let target = |operation: &str| header("x-amz-target", format!("AmazonSSM.{operation}"));
+    // Any batch naming "DENIED" is refused; so is reading it alone.
+    for operation in ["GetParameters", "GetParameter"] {
+        Mock::given(method("POST"))
+            .and(target(operation))
+            .and(body_string_contains(r#""DENIED""#))
+            .respond_with(ResponseTemplate::new(400).set_body_raw(denied, json))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(target("GetParameter"))
+        .and(body_string_contains(r#""ABSENT""#))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_raw(r#"{"__type":"ParameterNotFound","message":"x"}"#, json)
+                .set_delay(delay),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    // Every other single read finds its parameter, slowly.
+    let found = r#"{"Parameter":{"Name":"G","Type":"SecureString","Value":"granted","Version":3}}"#;
+    Mock::given(method("POST"))
+        .and(target("GetParameter"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(found, json)
+                .set_delay(delay),
+        )
+        .with_priority(3)
+        .mount(&server)
+        .await;
+
+    // Two batches of ten names, each holding the denied name.
+    let mut names: Vec<String> = (0..17).map(|i| format!("G{i}")).collect();
+    names.insert(4, "DENIED".into());
+    names.insert(12, "ABSENT".into());
+    names.push("DENIED".into());
+    let store = store_at(&server.uri());
+    let start = std::time::Instant::now();
+    let results = store.get_many(&names).await;
+    let elapsed = start.elapsed();
+
+    assert_eq!(results.len(), names.len());
+    for (name, result) in names.iter().zip(&results) {
+        match (name.as_str(), result) {
+            ("DENIED", Err(e)) => assert_eq!(class(e), "denied", "{name}: {e}"),
+            ("ABSENT", Ok(None)) => {}
+            (_, Ok(Some(p))) if name.starts_with('G') => assert_eq!(p.value, "granted"),
+            _ => panic!("{name}: unexpected {result:?}"),
+        }
+    }
+    // 20 single reads of 300 ms each: one by one that is 6 s; concurrently about 0.3 s.
+    assert!(
+        elapsed < delay * 5,
+        "fallback reads were not concurrent: {elapsed:?} for {} names",
+        names.len()
+    );
+}
