@@ -4,7 +4,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+target_dir="${CARGO_TARGET_DIR:-target}"
+# Each step header also says how much disk the build uses so far: CI machines have
+# little of it, and a full disk shows up as a compiler crash, not as a clear error.
+step() {
+  local used=""
+  [[ -d "$target_dir" ]] && used=$(du -sh "$target_dir" 2>/dev/null | cut -f1)
+  printf '\n==> %s   [target: %s, disk free: %s]\n' "$*" "${used:-0}" \
+    "$(df -h --output=avail . 2>/dev/null | tail -1 | tr -d ' ')"
+}
+
+# A clean clone gains nothing from incremental compilation, which roughly doubles the
+# size of the debug build. Developers keep it (their target dir is warm).
+if [[ "${CI:-}" == "true" ]]; then
+  export CARGO_INCREMENTAL=0
+fi
 
 step "toolchain"
 rustup show active-toolchain
@@ -29,8 +43,21 @@ step "shipped rules are valid and their golden examples pass"
 cargo run --quiet --locked -- rules check rules/confluence.yaml
 cargo run --quiet --locked -- rules test --examples example-api-responses/examples.yaml
 
+step "shipped rules lint clean (rules lint; the report is in docs/privacy.md)"
+lint_report=$(cargo run --quiet --locked -- rules lint rules/confluence.yaml) || {
+  printf '%s\n' "$lint_report"
+  exit 1
+}
+
 step "Lambda end to end (cargo lambda watch; runs when CI=true)"
 scripts/e2e-cargo-lambda.sh
+
+# Every debug-profile step is done. The release zip and the fuzz build are separate
+# builds of their own; on CI the debug build's disk is given back first.
+if [[ "${CI:-}" == "true" ]]; then
+  step "free the debug build's disk before the release and fuzz builds (CI only)"
+  rm -rf "$target_dir/debug"
+fi
 
 step "infrastructure: .tf parse, module security, checkov; Lambda zip + glibc check (zip when CI=true)"
 scripts/check-infra.sh
@@ -39,12 +66,6 @@ if [[ "${CI:-}" == "true" || "${PSEUDOPROXY_PACKAGE:-}" == "1" ]]; then
 else
   echo "skipped (set CI=true or PSEUDOPROXY_PACKAGE=1)"
 fi
-
-step "shipped rules lint clean (rules lint; the report is in docs/privacy.md)"
-lint_report=$(cargo run --quiet --locked -- rules lint rules/confluence.yaml) || {
-  printf '%s\n' "$lint_report"
-  exit 1
-}
 
 step "fuzzing, a short run of every target (scripts/fuzz.sh)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
