@@ -27,6 +27,9 @@ cargo --version
 step "format (cargo fmt --check)"
 cargo fmt --all -- --check
 
+step "one dependency build serves tests and binaries (scripts/check-feature-unification.sh)"
+scripts/check-feature-unification.sh
+
 step "lints (clippy, warnings are errors)"
 cargo clippy --all-targets --locked -- -D warnings
 
