@@ -2,77 +2,11 @@
 //! (`SecretStore::get_many`), never one by one, and resolves exactly what the lazy,
 //! name-by-name path resolves — including denied, `fill me` and env-provided settings.
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::settings::SETTINGS_READ;
 use super::*;
-use crate::secrets::{MemoryStore, Parameter, SecretError, SecretStore};
-
-/// A MemoryStore that records its batches, counts single reads, denies some names, and
-/// can be made to fail every batch (which leaves all reads to the lazy path).
-#[derive(Debug, Default)]
-struct BatchStore {
-    inner: MemoryStore,
-    denied: HashSet<String>,
-    batches_fail: bool,
-    batches: Mutex<Vec<usize>>,
-    single_reads: AtomicUsize,
-}
-
-impl BatchStore {
-    fn new(values: &[(&str, &str)], denied: &[&str], batches_fail: bool) -> Arc<BatchStore> {
-        Arc::new(BatchStore {
-            inner: MemoryStore::with(values),
-            denied: denied.iter().map(|n| (*n).to_owned()).collect(),
-            batches_fail,
-            ..Default::default()
-        })
-    }
-
-    async fn answer(&self, name: &str) -> Result<Option<Parameter>, SecretError> {
-        if self.denied.contains(name) {
-            return Err(SecretError::AccessDenied { name: name.into() });
-        }
-        self.inner.get(name).await
-    }
-
-    fn batches(&self) -> Vec<usize> {
-        self.batches.lock().unwrap().clone()
-    }
-}
-
-#[async_trait::async_trait]
-impl SecretStore for BatchStore {
-    async fn get(&self, name: &str) -> Result<Option<Parameter>, SecretError> {
-        self.single_reads.fetch_add(1, Ordering::SeqCst);
-        self.answer(name).await
-    }
-    async fn get_many(&self, names: &[String]) -> Vec<Result<Option<Parameter>, SecretError>> {
-        self.batches.lock().unwrap().push(names.len());
-        let mut results = Vec::new();
-        for name in names {
-            results.push(match self.batches_fail {
-                true => Err(SecretError::Transient {
-                    name: name.clone(),
-                    reason: "throttled".into(),
-                }),
-                false => self.answer(name).await,
-            });
-        }
-        results
-    }
-    async fn put(&self, name: &str, value: &str) -> Result<i64, SecretError> {
-        self.inner.put(name, value).await
-    }
-    async fn create_if_absent(&self, name: &str, value: &str) -> Result<bool, SecretError> {
-        self.inner.create_if_absent(name, value).await
-    }
-    async fn delete(&self, name: &str) -> Result<(), SecretError> {
-        self.inner.delete(name).await
-    }
-}
+use crate::secrets::recording::BatchStore;
 
 const LAMBDA: [(&str, &str); 2] = [
     ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
@@ -134,7 +68,7 @@ async fn a_cold_start_reads_its_parameters_in_one_batch() {
         let settings = r.settings().await.unwrap();
         assert_eq!(settings.pseudonym.salt, "s", "{extra:?}");
         assert_eq!(store.batches(), vec![expected], "{extra:?}");
-        assert_eq!(store.single_reads.load(Ordering::SeqCst), 0, "{extra:?}");
+        assert_eq!(store.single_reads(), 0, "{extra:?}");
         r.settings().await.unwrap();
         assert_eq!(
             store.batches().len(),
@@ -183,7 +117,7 @@ async fn prefetched_settings_equal_lazily_read_settings() {
             summary(&expected),
             "{values:?} denied {denied:?}"
         );
-        assert_eq!(batched.single_reads.load(Ordering::SeqCst), 0, "{values:?}");
-        assert!(lazy.single_reads.load(Ordering::SeqCst) >= SETTINGS_READ.len());
+        assert_eq!(batched.single_reads(), 0, "{values:?}");
+        assert!(lazy.single_reads() >= SETTINGS_READ.len());
     }
 }

@@ -131,6 +131,20 @@ impl ConfigResolver {
         Ok(self.lookup(short, true).await?.value.map(|(v, _)| v))
     }
 
+    /// Whether the instance parameter for `short` is configured, through the cache (no
+    /// environment, no shared fallback). A placeholder is not configured; a parameter
+    /// the store denies or cannot read counts as configured, so that its failure is
+    /// reported where the value is used rather than hidden as "missing".
+    pub async fn instance_parameter_configured(&self, short: &str) -> bool {
+        match self
+            .read(&self.instance_name(short), INSTANCE_TTL, false)
+            .await
+        {
+            Ok(entry) => entry.value.is_some() || entry.denied,
+            Err(_) => true,
+        }
+    }
+
     /// Forgets cached values of `short` (call after writing it).
     pub fn invalidate(&self, short: &str) {
         self.cache.invalidate(&self.instance_name(short));

@@ -17,7 +17,7 @@ use super::{AppState, ReqwestUpstream, Upstream};
 use crate::auth::manager::{ClientCredentials, ParameterNames};
 use crate::auth::{ManagerConfig, TokenEndpoint, TokenManager, names};
 use crate::config::settings::{
-    DEFAULT_REQUEST_TIMEOUT_SECONDS, DEFAULT_SOURCE, DEFAULT_TARGET_HOST,
+    DEFAULT_REQUEST_TIMEOUT_SECONDS, DEFAULT_SOURCE, DEFAULT_TARGET_HOST, SETTINGS_READ,
 };
 use crate::config::{AuthSettings, Clock, ConfigResolver, Env, ProxySettings, SystemClock};
 use crate::pseudonym::PseudonymConfig;
@@ -59,7 +59,22 @@ pub async fn state_with(
     clock: Arc<dyn Clock>,
     tuning: ManagerConfig,
 ) -> AppState {
+    let (settings, tokens) = settings_and_tokens(env, store, rules_file, clock, tuning).await;
+    AppState::new(settings, DEFAULT_RULES, upstream, tokens)
+}
+
+/// The settings (resolved once) and the token source of a new [`AppState`].
+async fn settings_and_tokens(
+    env: Env,
+    store: Arc<dyn SecretStore>,
+    rules_file: Option<(String, String)>,
+    clock: Arc<dyn Clock>,
+    tuning: ManagerConfig,
+) -> (ProxySettings, Arc<dyn AccessTokens>) {
     let resolver = ConfigResolver::new(env, store.clone(), clock);
+    // One wave of store reads for everything start-up resolves; the reads below then
+    // find their values cached (a cold start waits for one round trip, not four).
+    resolver.prefetch(&startup_reads()).await;
     let mut settings = match resolver.settings().await {
         Ok(settings) => settings,
         // The error names the setting, never its value.
@@ -69,7 +84,14 @@ pub async fn state_with(
         settings.custom_rules = rules_file;
     }
     let tokens = token_source(&resolver, &mut settings, tuning).await;
-    AppState::new(settings, DEFAULT_RULES, upstream, tokens)
+    (settings, tokens)
+}
+
+/// Every setting start-up reads: the pipeline's settings, then what [`token_source`]
+/// reads to choose and build the token source.
+fn startup_reads() -> Vec<&'static str> {
+    let oauth = [names::CLIENT_ID, names::CLIENT_SECRET, names::REFRESH_TOKEN];
+    SETTINGS_READ.iter().chain(&oauth).copied().collect()
 }
 
 /// The OAuth [`TokenManager`] under `oauth2_refresh_token` when an OAuth client or a
@@ -101,9 +123,10 @@ pub async fn token_source(
         lookup(names::CLIENT_ID).await,
         lookup(names::CLIENT_SECRET).await,
     );
-    let refresh_name = resolver.instance_name(names::REFRESH_TOKEN);
     // A store error here counts as "configured": the manager reports it per request.
-    let refresh_present = !matches!(store.get(&refresh_name).await, Ok(None));
+    let refresh_present = resolver
+        .instance_parameter_configured(names::REFRESH_TOKEN)
+        .await;
     if matches!(client_id.1, Ok(None)) && !refresh_present {
         return static_token();
     }
@@ -184,12 +207,31 @@ pub fn memory_store_from_file(path: &std::path::Path) -> Result<MemoryStore, Str
 
 /// The state for the Lambda front door: SSM Parameter Store (honouring
 /// `AWS_ENDPOINT_URL[_SSM]`), or the `PSEUDOPROXY_SECRETS_FILE` fixture for local runs.
+///
+/// The shipped rules are compiled on the blocking pool meanwhile: CPU work that overlaps
+/// building the SSM client and waiting for the settings (a custom `RULES` parameter, known
+/// only then, replaces them and is compiled after).
 pub async fn lambda_state() -> Result<AppState, String> {
+    let shipped_rules = tokio::task::spawn_blocking(|| super::compile_rules(DEFAULT_RULES));
     let env = Env::from_process();
     let store: Arc<dyn SecretStore> = match env.get("PSEUDOPROXY_SECRETS_FILE") {
         Some(path) => Arc::new(memory_store_from_file(std::path::Path::new(path))?),
         None => Arc::new(SsmStore::from_env(&env).await),
     };
     let upstream: Arc<dyn Upstream> = Arc::new(ReqwestUpstream::new().map_err(|e| e.to_string())?);
-    Ok(state_for(env, store, upstream, None).await)
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (settings, tokens) =
+        settings_and_tokens(env, store, None, clock, ManagerConfig::default()).await;
+    let rules = match &settings.custom_rules {
+        Some((origin, text)) => super::compile_rules((origin, text)),
+        // A panic while compiling is a rules failure (500 RULES_INVALID), never a pass.
+        None => shipped_rules
+            .await
+            .unwrap_or_else(|e| Err(format!("compiling the shipped rules failed: {e}"))),
+    };
+    Ok(AppState::with_rules(settings, rules, upstream, tokens))
 }
+
+#[cfg(test)]
+#[path = "bootstrap_tests.rs"]
+mod tests;

@@ -63,14 +63,22 @@ impl AppState {
         upstream: Arc<dyn Upstream>,
         tokens: Arc<dyn AccessTokens>,
     ) -> AppState {
-        let custom_rules = settings.custom_rules.is_some();
-        let (origin, text) = match &settings.custom_rules {
-            Some((origin, text)) => (origin.as_str(), text.as_str()),
-            None => default_rules,
+        let rules = match &settings.custom_rules {
+            Some((origin, text)) => compile_rules((origin, text)),
+            None => compile_rules(default_rules),
         };
-        let rules = crate::rules::from_str(text, origin)
-            .map(Arc::new)
-            .map_err(|diagnostics| diagnostics.to_string());
+        AppState::with_rules(settings, rules, upstream, tokens)
+    }
+
+    /// [`AppState::new`] with the rules already compiled (by the caller, for these
+    /// settings: the custom ones when `settings.custom_rules` is set).
+    pub fn with_rules(
+        settings: ProxySettings,
+        rules: CompiledRules,
+        upstream: Arc<dyn Upstream>,
+        tokens: Arc<dyn AccessTokens>,
+    ) -> AppState {
+        let custom_rules = settings.custom_rules.is_some();
         let pseudonymizer = Pseudonymizer::new(settings.pseudonym.clone());
         AppState {
             settings,
@@ -82,6 +90,16 @@ impl AppState {
             local_auth_token: None,
         }
     }
+}
+
+/// Compiled rules, or why they failed to load (every diagnostic, rendered).
+pub type CompiledRules = Result<Arc<RuleSet>, String>;
+
+/// Compiles a rules file given as `(origin, yaml)`.
+pub fn compile_rules((origin, text): (&str, &str)) -> CompiledRules {
+    crate::rules::from_str(text, origin)
+        .map(Arc::new)
+        .map_err(|diagnostics| diagnostics.to_string())
 }
 
 /// The whole pipeline as a router: every path and method goes through it.

@@ -10,6 +10,8 @@
 
 mod file;
 mod memory;
+#[cfg(test)]
+pub(crate) mod recording;
 mod ssm;
 
 use std::time::SystemTime;
