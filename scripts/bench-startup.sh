@@ -70,7 +70,7 @@ measure "ready + tiny sanitize (pseudoproxy sanitize)" \
 #    SSM-compatible server (moto on 127.0.0.1, via scripts/with-moto.sh) and, for
 #    comparison, in a local secrets file (no store round trips at all). The binary runs in
 #    Lambda mode with PSEUDOPROXY_EXIT_WHEN_READY=1, so it prints
-#    `ready_us=… ssm_round_trips=… ssm_us=…` (time since main, SSM operations and the time
+#    `ready_us=… ssm_round_trips=… ssm_us=…` (time since main, SSM operations, the time
 #    spent waiting for them) and exits before contacting the Lambda runtime API.
 #    Run the whole script under moto: `scripts/with-moto.sh scripts/bench-startup.sh`;
 #    without AWS_ENDPOINT_URL this section is skipped.
@@ -103,30 +103,38 @@ printf '{"PSOXY_SALT":"bench-salt","PSOXY_ENCRYPTION_KEY":"bench-key","PSOXY_CON
     >"$work/secrets.json"
 
 # lambda_ready LABEL [VAR=VALUE...]: RUNS cold starts in Lambda mode; prints the medians of
-# the wall time (fork/exec to exit), of ready (main -> ready), of the SSM wait, and of
-# ready minus the SSM wait, i.e. our own startup cost without network round trips.
+# the wall time (fork/exec to exit), of ready (main -> ready), of the SSM wait, of ready
+# minus the SSM wait (our own startup time without network round trips), and of the CPU
+# time of the whole process, exec to exit (all threads, user + system, from getrusage of
+# the child: the shipped rules compile beside the SSM wait, so CPU can exceed "ready
+# without round trips"). SSL_CERT_FILE/SSL_CERT_DIR are unset, as
+# on Lambda: when set they make the proxy parse that bundle (docs/configuration.md).
 lambda_ready() {
     local label="$1"
     shift
-    python3 - "$runs" "$label" env AWS_LAMBDA_RUNTIME_API=127.0.0.1:9 \
+    python3 - "$runs" "$label" env -u SSL_CERT_FILE -u SSL_CERT_DIR AWS_LAMBDA_RUNTIME_API=127.0.0.1:9 \
         AWS_LAMBDA_FUNCTION_NAME=psoxy-confluence-cloud PSEUDOPROXY_EXIT_WHEN_READY=1 \
         RUST_LOG=warn "$@" "$bin" <<'PY'
-import re, statistics, subprocess, sys, time
+import re, resource, statistics, subprocess, sys, time
 runs, label, command = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 rows = []
 for i in range(runs + 3):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = (time.perf_counter() - start) * 1e3
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     m = re.search(r"ready_us=(\d+) ssm_round_trips=(\d+) ssm_us=(\d+)", done.stderr)
     if done.returncode != 0 or not m:
         sys.exit(f"{label}: no ready line (exit {done.returncode}):\n{done.stderr}")
     if i >= 3:  # the first three are warm-ups
-        rows.append((wall, int(m[1]) / 1e3, int(m[2]), int(m[3]) / 1e3))
+        rows.append((wall, int(m[1]) / 1e3, int(m[2]), int(m[3]) / 1e3, cpu * 1e3))
 med = lambda k: statistics.median(r[k] for r in rows)
 own = statistics.median(r[1] - r[3] for r in rows)
-print(f"{label:<44} wall {med(0):7.2f} ms  ready {med(1):7.2f} ms  "
-      f"SSM {med(2):.0f} round trips {med(3):7.2f} ms  ready without them {own:6.2f} ms")
+print(f"{label:<38} wall {med(0):6.2f} ms  ready {med(1):6.2f} ms  "
+      f"SSM {med(2):.0f} ops {med(3):6.2f} ms  ready without them {own:6.2f} ms  "
+      f"CPU {med(4):6.2f} ms")
 PY
 }
 echo "Lambda path ($runs cold starts each; medians)"

@@ -42,3 +42,5 @@ pub mod rules;
 pub mod sanitize;
 #[cfg(feature = "runtime")]
 pub mod secrets;
+#[cfg(feature = "runtime")]
+pub mod tls;

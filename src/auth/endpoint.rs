@@ -72,7 +72,10 @@ pub struct TokenEndpoint {
 impl TokenEndpoint {
     /// A client for `url` whose calls give up after `timeout` (then `Ambiguous`).
     pub fn new(url: impl Into<String>, timeout: Duration) -> Result<TokenEndpoint, EndpointError> {
+        let tls = crate::tls::client_config()
+            .map_err(|e| EndpointError::Unavailable(format!("cannot build client: {e}")))?;
         let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .timeout(timeout)

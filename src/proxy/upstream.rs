@@ -60,7 +60,9 @@ pub struct ReqwestUpstream {
 
 impl ReqwestUpstream {
     pub fn new() -> Result<ReqwestUpstream, UpstreamError> {
+        let tls = crate::tls::client_config().map_err(|e| UpstreamError::Other(e.to_string()))?;
         let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .gzip(true)

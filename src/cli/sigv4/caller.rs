@@ -87,7 +87,12 @@ impl Caller {
             (false, Some(token)) => Auth::Bearer(token.clone()),
             (false, None) => Auth::None,
         };
+        let tls = crate::tls::client_config().map_err(|e| CallerError::Http {
+            url: base.to_string(),
+            reason: e.to_string(),
+        })?;
         let builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .user_agent(concat!("pseudoproxy-caller/", env!("CARGO_PKG_VERSION")));
         let builder = if auto_gzip {
             builder
