@@ -7,10 +7,13 @@
 //! [`Damage`] and stay quiet rather than report a consequence of an earlier problem.
 //! Schemas live in `compile_schema`, transforms in `compile_transform`.
 
+use std::collections::HashMap;
+
 use serde_saphyr::{Location, Spanned};
 use sha1::{Digest, Sha1};
 
 use super::diagnostics::{Problem, did_you_mean};
+
 use super::java_regex::{self, Shape};
 use super::model::{Endpoint, ParamSchema, PathMatcher, RuleSet};
 use super::node::position_in_scalar;
@@ -32,6 +35,10 @@ pub(crate) struct Compiler<'a> {
     /// Where `definitions` is, to ask `damage` whether a missing name was pruned.
     pub definitions_at: Option<Location>,
     pub root_at: Location,
+    /// Regexes compiled so far, by source and shape: rule files repeat the same parameter
+    /// patterns across endpoints, and compiling a regex is most of compiling the rules.
+    /// `regex::Regex` clones share the compiled program.
+    pub regex_cache: HashMap<(String, Shape), Result<regex::Regex, String>>,
 }
 
 pub(crate) fn compile(
@@ -56,6 +63,7 @@ pub(crate) fn compile(
             .unwrap_or_default(),
         definitions_at: definitions.map(|d| d.referenced),
         root_at,
+        regex_cache: HashMap::new(),
     };
     if let Some(flag) = raw.allow_all_endpoints.as_ref().filter(|f| f.value) {
         cx.error_hint(
@@ -125,7 +133,16 @@ impl Compiler<'_> {
         shape: Shape,
         what: &str,
     ) -> Option<regex::Regex> {
-        java_regex::compile(&text.value, shape)
+        let key = (text.value.clone(), shape);
+        let compiled = match self.regex_cache.get(&key) {
+            Some(compiled) => compiled.clone(),
+            None => {
+                let compiled = java_regex::compile(&text.value, shape);
+                self.regex_cache.insert(key, compiled.clone());
+                compiled
+            }
+        };
+        compiled
             .map_err(|reason| {
                 self.error(
                     &text.referenced,

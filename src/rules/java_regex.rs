@@ -144,7 +144,7 @@ fn has_dotall_flag(java: &str) -> bool {
 }
 
 /// The ways a rule's regex is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Shape {
     /// Searched for anywhere (`find`).
     Find,

@@ -3,6 +3,12 @@
 //! `{name}` captures exactly one non-empty segment (`[^/]+`), `{name?}` an optional one
 //! (`[^/]*`); every other character is literal. Capture groups are numbered in template
 //! order, so group `i + 1` holds `params[i]`. No trailing-slash tolerance.
+//!
+//! The regex is built for ASCII paths only: the gate refuses any path with a non-ASCII
+//! byte before matching (`path_guard`), so a segment is "any ASCII character but `/`"
+//! and case folding is ASCII's (as Java's `CASE_INSENSITIVE` without `UNICODE_CASE`).
+//! On ASCII input that is exactly the Unicode `(?i)` and `[^/]` of the contract, and it
+//! compiles several times faster (Unicode classes and folding dominated start-up).
 
 use regex::Regex;
 
@@ -15,7 +21,7 @@ pub(crate) struct TemplateError {
 
 /// The compiled template regex and its parameter names in capture order.
 pub(crate) fn compile(template: &str) -> Result<(Regex, Vec<String>), TemplateError> {
-    let mut pattern = String::from("(?i)^");
+    let mut pattern = String::from("(?i-u)^");
     let mut params: Vec<String> = Vec::new();
     let mut chars = template.char_indices().enumerate();
     while let Some((offset, (_, c))) = chars.next() {
@@ -34,8 +40,8 @@ pub(crate) fn compile(template: &str) -> Result<(Regex, Vec<String>), TemplateEr
                     return Err(err("`{` is never closed".to_owned()));
                 }
                 let (name, class) = match name.strip_suffix('?') {
-                    Some(optional) => (optional, "[^/]*"),
-                    None => (name.as_str(), "[^/]+"),
+                    Some(optional) => (optional, r"([\x00-\x2E\x30-\x7F]*)"),
+                    None => (name.as_str(), r"([\x00-\x2E\x30-\x7F]+)"),
                 };
                 if name.is_empty() || name.contains(['{', '/']) {
                     return Err(err(format!("invalid parameter name `{name}`")));
@@ -44,9 +50,7 @@ pub(crate) fn compile(template: &str) -> Result<(Regex, Vec<String>), TemplateEr
                     return Err(err(format!("parameter `{{{name}}}` appears twice")));
                 }
                 params.push(name.to_owned());
-                pattern.push('(');
                 pattern.push_str(class);
-                pattern.push(')');
             }
             '}' => {
                 return Err(TemplateError {
@@ -93,6 +97,47 @@ mod tests {
                     .collect::<Vec<_>>()
             });
             assert_eq!(got.as_deref(), *expected, "{template} on {path}");
+        }
+    }
+
+    /// The contract's regex, with Unicode classes and folding: the reference on ASCII.
+    fn contract_regex(template: &str) -> Regex {
+        let mut pattern = String::from("(?i)^");
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            pattern.push_str(&regex::escape(&rest[..open]));
+            let close = open + rest[open..].find('}').unwrap();
+            let optional = rest[open..close].ends_with('?');
+            pattern.push_str(if optional { "([^/]*)" } else { "([^/]+)" });
+            rest = &rest[close + 1..];
+        }
+        pattern.push_str(&regex::escape(rest));
+        pattern.push('$');
+        Regex::new(&pattern).unwrap()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn on_ascii_paths_the_fast_regex_is_the_contracts(
+            template in proptest::collection::vec(
+                proptest::sample::select(vec!["ks", "KS", "a.b", "x-1", "{id}", "{key?}"]), 1..4),
+            path in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "ks", "Ks", "kS", "KS", "a.b", "aXb", "x-1", "X-1", "", "42", "a/b", "%41~",
+                ]), 1..4),
+        ) {
+            // A parameter name may appear once only.
+            let ids = template.iter().filter(|s| **s == "{id}").count();
+            let keys = template.iter().filter(|s| **s == "{key?}").count();
+            proptest::prop_assume!(ids <= 1 && keys <= 1);
+            let template = format!("/{}", template.join("/"));
+            let path = format!("/{}", path.join("/"));
+            let (fast, _) = compile(&template).unwrap();
+            let reference = contract_regex(&template);
+            let capture = |re: &Regex| re.captures(&path).map(|c| {
+                c.iter().skip(1).map(|m| m.map(|m| m.as_str().to_owned())).collect::<Vec<_>>()
+            });
+            proptest::prop_assert_eq!(capture(&fast), capture(&reference), "{} on {}", template, path);
         }
     }
 
