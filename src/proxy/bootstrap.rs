@@ -219,17 +219,33 @@ pub async fn lambda_state() -> Result<AppState, String> {
         None => Arc::new(SsmStore::from_env(&env).await),
     };
     let upstream: Arc<dyn Upstream> = Arc::new(ReqwestUpstream::new().map_err(|e| e.to_string())?);
+    let shipped_rules = async {
+        // A panic while compiling is a rules failure (500 RULES_INVALID), never a pass.
+        shipped_rules
+            .await
+            .unwrap_or_else(|e| Err(format!("compiling the shipped rules failed: {e}")))
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (settings, tokens) =
-        settings_and_tokens(env, store, None, clock, ManagerConfig::default()).await;
+    let tuning = ManagerConfig::default();
+    Ok(state_with_shipped_rules(env, store, upstream, clock, tuning, shipped_rules).await)
+}
+
+/// [`state_with`] whose shipped rules are being compiled elsewhere (`shipped_rules`):
+/// awaited only when no custom `RULES` replace them.
+pub(crate) async fn state_with_shipped_rules(
+    env: Env,
+    store: Arc<dyn SecretStore>,
+    upstream: Arc<dyn Upstream>,
+    clock: Arc<dyn Clock>,
+    tuning: ManagerConfig,
+    shipped_rules: impl std::future::Future<Output = super::CompiledRules>,
+) -> AppState {
+    let (settings, tokens) = settings_and_tokens(env, store, None, clock, tuning).await;
     let rules = match &settings.custom_rules {
         Some((origin, text)) => super::compile_rules((origin, text)),
-        // A panic while compiling is a rules failure (500 RULES_INVALID), never a pass.
-        None => shipped_rules
-            .await
-            .unwrap_or_else(|e| Err(format!("compiling the shipped rules failed: {e}"))),
+        None => shipped_rules.await,
     };
-    Ok(AppState::with_rules(settings, rules, upstream, tokens))
+    AppState::with_rules(settings, rules, upstream, tokens)
 }
 
 #[cfg(test)]

@@ -126,3 +126,64 @@ async fn a_cold_start_waits_for_one_wave_of_reads_whatever_the_deployment() {
         assert_eq!(store.single_reads(), 0, "{label}: no read outside the wave");
     }
 }
+
+/// Stands in for the shipped rules being compiled on the blocking pool.
+async fn shipped(rules: &str) -> crate::proxy::CompiledRules {
+    crate::proxy::compile_rules(("shipped.yaml", rules))
+}
+
+const ONE_ENDPOINT: &str = "endpoints:\n  - pathTemplate: /wiki/api/v2/spaces\n";
+
+#[tokio::test]
+async fn custom_rules_replace_the_rules_compiled_at_start_up_and_failures_fail_closed() {
+    let custom = ["endpoints:", "  - pathTemplate: /a", "  - pathTemplate: /b"].join("\n");
+    let rules_parameter = instance("RULES");
+    // (label, store contents, shipped rules future's result, expected endpoints or error)
+    type Case<'a> = (
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+        &'a str,
+        Result<usize, &'a str>,
+    );
+    let cases: [Case; 3] = [
+        (
+            "no RULES parameter: the shipped rules",
+            vec![],
+            ONE_ENDPOINT,
+            Ok(1),
+        ),
+        (
+            "a RULES parameter wins",
+            vec![(rules_parameter.as_str(), custom.as_str())],
+            ONE_ENDPOINT,
+            Ok(2),
+        ),
+        (
+            "shipped rules that fail stay a failure",
+            vec![],
+            "endpoints: [",
+            Err("shipped.yaml"),
+        ),
+    ];
+    for (label, extra, shipped_text, expected) in cases {
+        let mut values = vec![("PSOXY_SALT", "s")];
+        values.extend(extra);
+        let store = BatchStore::new(&values, &[], false);
+        let upstream: Arc<dyn Upstream> = Arc::new(ReqwestUpstream::new().unwrap());
+        let state = state_with_shipped_rules(
+            Env::from_pairs(&LAMBDA),
+            store,
+            upstream,
+            Arc::new(SystemClock),
+            ManagerConfig::default(),
+            shipped(shipped_text),
+        )
+        .await;
+        match (&state.rules, expected) {
+            (Ok(rules), Ok(count)) => assert_eq!(rules.endpoints.len(), count, "{label}"),
+            (Err(message), Err(origin)) => assert!(message.contains(origin), "{label}: {message}"),
+            (got, _) => panic!("{label}: unexpected {got:?}"),
+        }
+        assert_eq!(state.custom_rules, label.contains("wins"), "{label}");
+    }
+}
