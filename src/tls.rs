@@ -40,12 +40,7 @@ pub fn client_config() -> Result<ClientConfig, TlsError> {
                 // rustls-native-certs reads exactly these variables (SSL_CERT_DIR may
                 // list several directories).
                 let found = rustls_native_certs::load_native_certs();
-                let place = [file, dir]
-                    .iter()
-                    .flatten()
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let place = places([file.as_deref(), dir.as_deref()].map(|p| p.map(Path::new)));
                 store_of(found.certs, &place)?
             };
             config_with(roots)
@@ -67,13 +62,17 @@ pub fn roots_from_paths(
     dir: Option<&Path>,
 ) -> Result<RootCertStore, TlsError> {
     let found = rustls_native_certs::load_certs_from_paths(file, dir);
-    let place = [file, dir]
+    store_of(found.certs, &places([file, dir]))
+}
+
+/// The given paths, for an error message.
+fn places(paths: [Option<&Path>; 2]) -> String {
+    let named: Vec<String> = paths
         .iter()
         .flatten()
         .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    store_of(found.certs, &place)
+        .collect();
+    named.join(", ")
 }
 
 fn store_of(
