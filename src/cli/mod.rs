@@ -12,6 +12,7 @@ mod json_diff;
 mod pseudonym_args;
 mod rules_cmd;
 mod rules_diff;
+mod rules_file;
 mod rules_lint;
 mod sanitize_cmd;
 mod serve;

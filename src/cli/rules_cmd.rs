@@ -5,25 +5,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::examples_manifest::{Example, Manifest, default_manifest};
-use super::{CliError, json_diff, sanitize_cmd::split_url};
+use super::rules_file::{load_or_report, split_url};
+use super::{CliError, json_diff};
 use crate::pseudonym::{PseudonymConfig, Pseudonymizer};
-use crate::rules::{self, RuleSet, RulesError};
+use crate::rules::RuleSet;
 use crate::sanitize;
-
-/// Load a rules file, printing every diagnostic when it is invalid.
-pub(super) fn load_or_report(path: &Path) -> Result<RuleSet, CliError> {
-    rules::load(path).map_err(|err| match err {
-        RulesError::Invalid(diagnostics) => {
-            eprintln!("{diagnostics}");
-            CliError::InvalidRules(format!(
-                "{}: {} problem(s); the rules are not usable",
-                path.display(),
-                diagnostics.0.len()
-            ))
-        }
-        other => CliError::Usage(other.to_string()),
-    })
-}
 
 /// `rules check F...`: every file is checked even after a failure.
 pub fn check(files: &[PathBuf]) -> Result<(), CliError> {

@@ -13,7 +13,7 @@ use clap::Args;
 use serde_json::Value;
 
 use super::examples_manifest::{Example, Manifest};
-use super::{CliError, json_diff, rules_cmd};
+use super::{CliError, json_diff, rules_file};
 use crate::lint::LeafClass;
 use crate::lint::diff::{self, RulesDiff, exposure};
 use crate::pseudonym::{PseudonymConfig, Pseudonymizer};
@@ -33,8 +33,8 @@ pub struct DiffArgs {
 }
 
 pub fn run(args: DiffArgs) -> Result<(), CliError> {
-    let old = rules_cmd::load_or_report(&args.old)?;
-    let new = rules_cmd::load_or_report(&args.new)?;
+    let old = rules_file::load_or_report(&args.old)?;
+    let new = rules_file::load_or_report(&args.new)?;
     let changes = diff::diff(&old, &new);
     let mut out = format!(
         "rules diff {} -> {}\n",

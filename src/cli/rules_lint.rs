@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::examples_manifest::{Manifest, default_manifest};
-use super::{CliError, rules_cmd};
+use super::{CliError, rules_file};
 use crate::lint::{self, LintConfig, LintExample, LintReport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,7 +49,7 @@ struct JsonOutput<'a> {
 }
 
 pub fn run(args: LintArgs) -> Result<(), CliError> {
-    let rules = rules_cmd::load_or_report(&args.file)?;
+    let rules = rules_file::load_or_report(&args.file)?;
     let lint_file = args.lint_file.clone().or_else(|| {
         let default = sidecar_of(&args.file);
         default.exists().then_some(default)

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{CliError, PseudonymArgs, rules_cmd};
+use super::rules_file::{load_or_report, split_url};
+use super::{CliError, PseudonymArgs};
 use crate::sanitize;
 
 #[derive(Debug, Args)]
@@ -26,7 +27,7 @@ pub struct SanitizeArgs {
 }
 
 pub fn run(args: SanitizeArgs) -> Result<(), CliError> {
-    let rules = rules_cmd::load_or_report(&args.rules)?;
+    let rules = load_or_report(&args.rules)?;
     let pseudonymizer = args.secrets.pseudonymizer()?;
     let (path, query) = split_url(&args.url);
     let matched = rules.gate(&args.method, path, query).map_err(|blocked| {
@@ -37,14 +38,6 @@ pub fn run(args: SanitizeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::ChecksFailed(format!("SANITIZATION_FAILED: {e}")))?;
     println!("{}", sanitized.body);
     Ok(())
-}
-
-/// Split `PATH?QUERY` at the first `?`.
-pub(super) fn split_url(url: &str) -> (&str, Option<&str>) {
-    match url.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (url, None),
-    }
 }
 
 fn read_input(input: Option<&PathBuf>) -> Result<String, CliError> {

@@ -15,7 +15,7 @@
 //! `==` converts between numbers and strings (details in `filter.rs`); an existence test
 //! is true for a present key whose value is null or `[]`.
 //!
-//! Layout: `lexer` (characters, strings, errors) → `parser` + `filter_parser` (text →
+//! Layout: `lexer` (characters, strings, errors) → `parse` (its `filter` child parses filter expressions; text →
 //! `ast`) → `eval` + `filter` (document → locations); `location` applies locations;
 //! `decimal` is the `BigDecimal` arithmetic Jayway's comparisons need. `multi` evaluates
 //! many paths in one walk of a mutable document (the sanitizer's fast path), and
@@ -26,11 +26,10 @@ pub(crate) mod ast;
 mod decimal;
 mod eval;
 mod filter;
-mod filter_parser;
 mod lexer;
 mod location;
 mod multi;
-mod parser;
+mod parse;
 
 #[cfg(test)]
 mod tests;
@@ -71,7 +70,7 @@ pub struct JsonPath {
 impl JsonPath {
     /// Compiles `source`, rejecting unsupported or ambiguous syntax with a located error.
     pub fn compile(source: &str) -> Result<JsonPath, JsonPathError> {
-        let segments = parser::parse_path(source)?;
+        let segments = parse::parse_path(source)?;
         Ok(JsonPath {
             source: source.to_owned(),
             segments,

@@ -16,9 +16,9 @@ use super::diagnostics::{Problem, did_you_mean};
 
 use super::java_regex::{self, Shape};
 use super::model::{Endpoint, ParamSchema, PathMatcher, RuleSet};
-use super::node::position_in_scalar;
+use super::yaml::position_in_scalar;
 use super::raw::{OrderedMap, RawEndpoint, RawParamSchema, RawRules};
-use super::recover::Damage;
+use super::yaml::recover::Damage;
 use super::template;
 use crate::jsonpath::JsonPath;
 

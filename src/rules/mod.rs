@@ -2,8 +2,8 @@
 //!
 //! PURE (apart from [`load`], the one function that reads a file). Loading is staged:
 //!
-//! 1. `node`: serde-saphyr parses the text into a located node tree (YAML syntax only);
-//! 2. `recover` + `node_de`: the tree is deserialized into the raw serde mirror (`raw`),
+//! 1. `yaml`: serde-saphyr parses the text into a located node tree (YAML syntax only);
+//! 2. `yaml::recover` + `yaml::de`: the tree is deserialized into the raw serde mirror (`raw`),
 //!    reporting every unknown key, wrong type and unknown transform in one run;
 //! 3. `compile`: the mirror is validated and compiled into a [`RuleSet`] (regexes,
 //!    JSONPaths, templates, `$ref`s) — again collecting every problem.
@@ -14,20 +14,16 @@
 mod compile;
 mod compile_schema;
 mod compile_transform;
-mod de_error;
 pub mod diagnostics;
 mod gate;
 mod java_regex;
 pub mod model;
-mod node;
-mod node_access;
-mod node_de;
 mod param_check;
 mod path_guard;
 mod query;
 mod raw;
-mod recover;
 mod template;
+mod yaml;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests;
@@ -81,12 +77,12 @@ const LOADER_STACK_BYTES: usize = 32 * 1024 * 1024;
 
 fn load_text(text: &str, origin: &str) -> Result<RuleSet, Diagnostics> {
     let fail = |problems| Err(Diagnostics::from_problems(origin, problems));
-    let root = match node::parse(text) {
+    let root = match yaml::parse(text) {
         Ok(root) if root.is_null() => return fail(vec![empty_file()]),
         Ok(root) => root,
         Err(problem) => return fail(vec![problem]),
     };
-    let recovered = recover::deserialize_recovering::<raw::RawRules>(&root, text);
+    let recovered = yaml::recover::deserialize_recovering::<raw::RawRules>(&root, text);
     let mut problems = recovered.problems;
     let Some(raw) = &recovered.value else {
         return fail(problems);

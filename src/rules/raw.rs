@@ -5,7 +5,7 @@
 //! this into the validated `RuleSet`; nothing outside the `rules` module sees these types.
 //!
 //! These types deserialize through serde-saphyr directly as well, but the loader feeds
-//! them from the located node tree (`node_de`), which reports every unknown key, wrong
+//! them from the located node tree (`yaml::de`), which reports every unknown key, wrong
 //! type and unknown transform in one run and also accepts `method: <kind>` transforms.
 //! The `rename`s on structs name them in messages ("unknown key `x` in endpoint").
 

@@ -3,7 +3,7 @@
 use super::{load_valid, read_data};
 use crate::rules::model::*;
 use crate::rules::raw::RawRules;
-use crate::rules::{node, recover};
+use crate::rules::yaml;
 
 #[test]
 fn the_three_transform_spellings_compile_alike() {
@@ -32,8 +32,8 @@ fn node_deserializer_agrees_with_serde_saphyr() {
     for file in ["valid/full.yaml", "gate/rules.yaml"] {
         let text = read_data(file);
         let direct: RawRules = serde_saphyr::from_str(&text).unwrap();
-        let root = node::parse(&text).unwrap();
-        let recovered = recover::deserialize_recovering::<RawRules>(&root, &text);
+        let root = yaml::parse(&text).unwrap();
+        let recovered = yaml::recover::deserialize_recovering::<RawRules>(&root, &text);
         assert!(
             recovered.problems.is_empty(),
             "{file}: {:?}",
@@ -266,8 +266,8 @@ fn shipped_confluence_rules_load() {
     assert!(!rules.endpoints.is_empty());
     let text = std::fs::read_to_string(&path).unwrap();
     let direct: RawRules = serde_saphyr::from_str(&text).unwrap();
-    let root = node::parse(&text).unwrap();
-    let recovered = recover::deserialize_recovering::<RawRules>(&root, &text);
+    let root = yaml::parse(&text).unwrap();
+    let recovered = yaml::recover::deserialize_recovering::<RawRules>(&root, &text);
     assert_eq!(
         format!("{:#?}", recovered.value.unwrap()),
         format!("{direct:#?}")

@@ -9,9 +9,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, Visitor};
 use serde_saphyr::Location;
 
 use super::de_error::DeError;
-use super::diagnostics::did_you_mean;
-use super::node::Node;
-use super::node_de::NodeDe;
+use crate::rules::diagnostics::did_you_mean;
+use super::Node;
+use super::de::NodeDe;
 
 pub(crate) struct SeqAcc<'a> {
     de: NodeDe<'a>,

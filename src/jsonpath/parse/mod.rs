@@ -12,9 +12,10 @@
 //! Invariants enforced here: `..` is never followed by a filter, and `..*`, `..[*]`,
 //! `..[n]`, `..[a:b]` only end a path; `[a:b]` has non-negative bounds.
 
+mod filter;
+
 use super::JsonPathError;
 use super::ast::{Segment, Selector, Slice};
-use super::filter_parser;
 use super::lexer::{Cursor, err, is_name_char};
 
 /// Nesting limit for filters inside filter operands, so hostile input cannot exhaust the
@@ -152,7 +153,7 @@ fn bracket(cur: &mut Cursor, depth: usize) -> Result<Selector, JsonPathError> {
                 return Err(err(open, "a filter must be written `[?(...)]`")
                     .hint("e.g. `$.items[?(@.type == 'user')]`"));
             }
-            Selector::Filter(Box::new(filter_parser::parse_filter(cur, open, depth + 1)?))
+            Selector::Filter(Box::new(filter::parse_filter(cur, open, depth + 1)?))
         }
         Some('(') => {
             return Err(err(open, "script expressions `[(...)]` are not supported")

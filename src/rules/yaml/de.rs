@@ -16,9 +16,9 @@
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
 use super::de_error::{DeError, describe};
-use super::diagnostics::{Problem, did_you_mean};
-use super::node::{Node, Value, tag_position};
-use super::node_access::{EnumAcc, MapAcc, SeqAcc, SpannedDe, StructAcc};
+use crate::rules::diagnostics::{Problem, did_you_mean};
+use super::{Node, Value, tag_position};
+use super::access::{EnumAcc, MapAcc, SeqAcc, SpannedDe, StructAcc};
 use super::recover::Ctx;
 
 /// The newtype name through which `serde_saphyr::Spanned` asks for a location.

@@ -8,13 +8,18 @@
 //! Invariants: every node has a unique `id` (pre-order); depth is bounded by serde-saphyr's
 //! budget (64 levels), so recursive walks over the tree cannot exhaust the stack.
 
+mod access;
+pub(crate) mod de;
+pub(crate) mod de_error;
+pub(crate) mod recover;
+
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned, Tagged};
 
-use super::diagnostics::Problem;
+use crate::rules::diagnostics::Problem;
 
 /// One YAML node with where it came from.
 #[derive(Debug)]
