@@ -23,7 +23,7 @@ fn lambda() -> std::process::ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let state = proxy::bootstrap::lambda_state().await?;
+        let state = proxy::startup::lambda_state().await?;
         if std::env::var_os("PSEUDOPROXY_EXIT_WHEN_READY").is_some() {
             // Startup measurement (scripts/bench-startup.sh): stop once ready.
             let ssm = pseudoproxy::secrets::SsmStore::round_trips();

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use super::AuthError;
 use super::ledger::TokenFamily;
-use super::{AuthError, names};
-use crate::config::full_name;
+use crate::config::{full_name, names};
 use crate::secrets::SecretStore;
 
 /// Atlassian's authorize endpoint.

@@ -1,7 +1,7 @@
 //! The auth layer's one error type. Messages name parameters and failure classes, never
 //! a token, secret or authorization code.
 
-use crate::proxy::TokenError;
+use super::TokenError;
 use crate::secrets::SecretError;
 
 use super::endpoint::EndpointError;

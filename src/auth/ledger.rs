@@ -31,12 +31,37 @@ impl std::fmt::Debug for SharedToken {
     }
 }
 
+/// The one parser of a stored `ACCESS_TOKEN`: Psoxy's JSON form
+/// `{"token":"…","expirationDate":<epoch millis>}` or a raw token (a hand-placed value).
+/// Returns the token and its expiry when the value has one; `None` for a placeholder
+/// (`fill me`), a blank value, or JSON without a non-blank `token`.
+pub fn stored_access_token(value: &str) -> Option<(String, Option<i64>)> {
+    let value = value.trim();
+    if crate::config::resolve::is_placeholder(value) {
+        return None;
+    }
+    if !value.starts_with('{') {
+        return Some((value.to_owned(), None));
+    }
+    let json: serde_json::Value = serde_json::from_str(value).ok()?;
+    let token = json.get("token")?.as_str()?.trim();
+    let expiry = json
+        .get("expirationDate")
+        .and_then(serde_json::Value::as_i64);
+    (!token.is_empty()).then(|| (token.to_owned(), expiry))
+}
+
 impl SharedToken {
-    /// Parses the stored JSON; a raw token or anything else without an expiry is `None`
-    /// (it cannot be trusted to be current, so the manager refreshes).
+    /// The stored value as a shared token; a raw token or anything else without an
+    /// expiry is `None` (it cannot be trusted to be current, so the manager refreshes).
     pub fn parse(value: &str) -> Option<SharedToken> {
-        let token: SharedToken = serde_json::from_str(value.trim()).ok()?;
-        (!token.token.trim().is_empty()).then_some(token)
+        match stored_access_token(value)? {
+            (token, Some(expiration_date)) => Some(SharedToken {
+                token,
+                expiration_date,
+            }),
+            (_, None) => None,
+        }
     }
 
     pub fn to_json(&self) -> String {
@@ -138,6 +163,31 @@ impl FamilyHealth {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_token_forms() {
+        // (stored value, token, expiry)
+        let cases = [
+            ("abc.def", Some(("abc.def", None))),
+            ("  abc \n", Some(("abc", None))),
+            (
+                r#"{"token":"xyz","expirationDate":1700000000000}"#,
+                Some(("xyz", Some(1_700_000_000_000))),
+            ),
+            (r#"{"token":"xyz"}"#, Some(("xyz", None))),
+            (r#"{"token":""}"#, None),
+            (r#"{"expirationDate":1}"#, None),
+            ("{not json", None),
+            ("fill me", None),
+            ("FILL ME", None),
+            ("", None),
+        ];
+        for (input, expected) in cases {
+            let got = stored_access_token(input);
+            let got = got.as_ref().map(|(t, e)| (t.as_str(), *e));
+            assert_eq!(got, expected, "{input:?}");
+        }
+    }
 
     #[test]
     fn shared_token_round_trips_psoxy_json() {

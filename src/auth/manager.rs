@@ -18,9 +18,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::ledger::{FamilyHealth, SharedToken, TokenFamily};
-use super::{AuthError, TokenEndpoint, epoch_millis, names};
-use crate::config::Clock;
-use crate::proxy::{AccessTokens, TokenError};
+use super::{AccessTokens, AuthError, TokenEndpoint, TokenError, epoch_millis};
+use crate::config::{ClientCredentials, Clock, TokenParameters};
 use crate::secrets::SecretStore;
 
 /// Tunables; tests shorten the waits, production uses [`ManagerConfig::default`].
@@ -53,42 +52,6 @@ impl Default for ManagerConfig {
             margin: (Duration::from_secs(60), Duration::from_secs(600)),
             use_shared_token: true,
         }
-    }
-}
-
-/// Full parameter names of one instance.
-#[derive(Debug, Clone)]
-pub struct ParameterNames {
-    pub refresh_token: String,
-    pub access_token: String,
-    pub family: String,
-    pub lock: String,
-}
-
-impl ParameterNames {
-    /// Names under an instance prefix, via `name_of(short)`.
-    pub fn with(name_of: impl Fn(&str) -> String) -> ParameterNames {
-        ParameterNames {
-            refresh_token: name_of(names::REFRESH_TOKEN),
-            access_token: name_of(names::ACCESS_TOKEN),
-            family: name_of(names::TOKEN_FAMILY),
-            lock: name_of(names::LOCK),
-        }
-    }
-}
-
-/// The OAuth client credentials. `Debug` shows the id only.
-#[derive(Clone)]
-pub struct ClientCredentials {
-    pub id: String,
-    pub secret: String,
-}
-
-impl std::fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
     }
 }
 
@@ -139,7 +102,7 @@ pub struct TokenManager {
     pub(super) store: Arc<dyn SecretStore>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) endpoint: TokenEndpoint,
-    pub(super) names: ParameterNames,
+    pub(super) names: TokenParameters,
     pub(super) client: ClientCredentials,
     pub(super) config: ManagerConfig,
     pub(super) flight: tokio::sync::Mutex<()>,
@@ -161,7 +124,7 @@ impl TokenManager {
         store: Arc<dyn SecretStore>,
         clock: Arc<dyn Clock>,
         endpoint: TokenEndpoint,
-        names: ParameterNames,
+        names: TokenParameters,
         client: ClientCredentials,
         config: ManagerConfig,
     ) -> TokenManager {

@@ -1,7 +1,7 @@
 //! Atlassian OAuth 2.0 (3LO) token lifecycle (spec `oauth-atlassian.md`).
 //!
-//! I/O EDGE. [`TokenManager`] is the proxy's [`crate::proxy::AccessTokens`] for the
-//! `oauth2_refresh_token` strategy: an in-memory access token backed by the shared
+//! I/O EDGE. The seam the proxy asks for bearer tokens is [`AccessTokens`] (`tokens`).
+//! [`TokenManager`] implements it for the `oauth2_refresh_token` strategy: an in-memory access token backed by the shared
 //! `ACCESS_TOKEN` parameter, single-flight refresh within the process ([`manager`]), the
 //! `OAUTH_REFRESH_TOKEN_lock` protocol across processes ([`lock`]), the token endpoint
 //! client ([`endpoint`]), the critical section with write-back before use ([`refresh`]),
@@ -22,22 +22,14 @@ pub mod ledger;
 pub mod lock;
 pub mod manager;
 mod refresh;
+mod tokens;
 
 pub use endpoint::{EndpointError, TokenEndpoint, TokenGrant};
 pub use error::AuthError;
-pub use ledger::{FamilyHealth, SharedToken, TokenFamily};
+pub use ledger::{FamilyHealth, SharedToken, TokenFamily, stored_access_token};
 pub use lock::{LOCK_STALE_AFTER, RefreshLock};
 pub use manager::{ManagerConfig, RefreshOutcome, TokenManager, TokenStatus};
-
-/// Short names of the instance parameters this layer reads and writes.
-pub mod names {
-    pub const CLIENT_ID: &str = "CLIENT_ID";
-    pub const CLIENT_SECRET: &str = "CLIENT_SECRET";
-    pub const REFRESH_TOKEN: &str = "REFRESH_TOKEN";
-    pub const ACCESS_TOKEN: &str = "ACCESS_TOKEN";
-    pub const TOKEN_FAMILY: &str = "TOKEN_FAMILY";
-    pub const LOCK: &str = "OAUTH_REFRESH_TOKEN_lock";
-}
+pub use tokens::{AccessTokens, StaticAccessToken, TokenError};
 
 /// Milliseconds since the epoch of `time` (0 before the epoch).
 pub fn epoch_millis(time: std::time::SystemTime) -> i64 {

@@ -22,7 +22,7 @@ use crate::auth::consent::{self, Consent, DEFAULT_AUTHORIZE_URL, SCOPES};
 use crate::auth::endpoint::Site;
 use crate::auth::{TokenEndpoint, epoch_millis};
 use crate::config::Env;
-use crate::secrets::{FileStore, SecretStore, SsmStore};
+use crate::secrets::{FileStore, SecretStore};
 
 #[derive(Debug, Args)]
 pub struct AuthArgs {
@@ -256,7 +256,7 @@ fn choose_site(
 
 async fn open_store(args: &AuthArgs) -> Arc<dyn SecretStore> {
     match args.store.as_str() {
-        "ssm" => Arc::new(SsmStore::from_env(&Env::from_process()).await),
+        "ssm" => Arc::new(crate::config::store::ssm(&Env::from_process()).await),
         _ => Arc::new(FileStore::new(&args.file)),
     }
 }

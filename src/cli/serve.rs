@@ -14,9 +14,14 @@ use clap::Args;
 
 use super::CliError;
 use super::demo;
-use crate::config::Env;
-use crate::proxy::{self, AppState, ReqwestUpstream, bootstrap};
-use crate::secrets::{FileStore, MemoryStore, SecretStore, SsmStore};
+use crate::auth::ManagerConfig;
+use crate::config::names::{
+    AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_RUNTIME_API, CONFLUENCE_CLOUD_ID, PSEUDOPROXY_AUTH_TOKEN,
+    TARGET_HOST,
+};
+use crate::config::{self, Clock, Env, Overrides, RulesChoice, SystemClock};
+use crate::proxy::{self, AppState, Dependencies, ReqwestUpstream, ShippedRules};
+use crate::secrets::{FileStore, MemoryStore, SecretStore};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -36,7 +41,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
     /// Bearer token every request must carry (required for a non-loopback --listen).
-    #[arg(long, env = "PSEUDOPROXY_AUTH_TOKEN", hide_env_values = true)]
+    #[arg(long, env = PSEUDOPROXY_AUTH_TOKEN, hide_env_values = true)]
     pub auth_token: Option<String>,
     /// Confluence cloud id: `/wiki/...` is served as `/ex/confluence/<id>/wiki/...`.
     #[arg(long)]
@@ -63,18 +68,7 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), CliError> {
-    let mut upstream = args.upstream.clone();
-    let mut cloud_id = args.cloud_id.clone();
-    let mut secrets = args.secrets.clone();
-    if args.demo {
-        let simulator = demo::start_simulator().await?;
-        upstream.get_or_insert(format!("http://{simulator}"));
-        cloud_id.get_or_insert(demo::DEMO_CLOUD_ID.to_owned());
-        let file = demo::ensure_demo_secrets(Path::new(DEMO_DIR)).await?;
-        secrets.get_or_insert(file.display().to_string());
-    }
-    let store = secret_store(secrets.as_deref()).await;
-    let state = build_state(&args, upstream, cloud_id, store).await?;
+    let state = serve_state(&args, Env::from_process(), Path::new(DEMO_DIR)).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -88,49 +82,69 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Usage(format!("server failed: {e}")))
 }
 
+/// The state `serve` runs with, for the process environment `env`: with `--demo`, the
+/// simulator is started and the demo's secret file created in `demo_dir` first.
+async fn serve_state(args: &ServeArgs, env: Env, demo_dir: &Path) -> Result<AppState, CliError> {
+    let mut upstream = args.upstream.clone();
+    let mut cloud_id = args.cloud_id.clone();
+    let mut secrets = args.secrets.clone();
+    if args.demo {
+        let simulator = demo::start_simulator().await?;
+        upstream.get_or_insert(format!("http://{simulator}"));
+        cloud_id.get_or_insert(demo::DEMO_CLOUD_ID.to_owned());
+        let file = demo::ensure_demo_secrets(demo_dir).await?;
+        secrets.get_or_insert(file.display().to_string());
+    }
+    let store = secret_store(secrets.as_deref(), &env).await;
+    // Lambda-only naming (function-name prefix, function-name path segment) does not
+    // apply to a local server.
+    let mut env = env
+        .without(AWS_LAMBDA_FUNCTION_NAME)
+        .without(AWS_LAMBDA_RUNTIME_API);
+    if let Some(upstream) = &upstream {
+        env = env.with(TARGET_HOST, upstream);
+    }
+    if let Some(cloud_id) = &cloud_id {
+        env = env.with(CONFLUENCE_CLOUD_ID, cloud_id);
+    }
+    let overrides = Overrides {
+        rules: args.rules.as_deref().map(rules_file).transpose()?,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let settings = config::resolve(env, store.clone(), clock.clone(), overrides).await;
+    let client = ReqwestUpstream::new().map_err(|e| CliError::Usage(e.to_string()))?;
+    let deps = Dependencies {
+        store,
+        clock,
+        upstream: Arc::new(client),
+        shipped_rules: ShippedRules::Embedded,
+        tuning: ManagerConfig::default(),
+        local_auth_token: args.auth_token.clone(),
+    };
+    proxy::build(deps, settings)
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))
+}
+
 /// `--secrets ssm` (SSM Parameter Store, honouring `AWS_ENDPOINT_URL`), `--secrets FILE`
 /// (the local file store: JSON, mode 0600, atomic writes), or nothing (in memory).
-async fn secret_store(spec: Option<&str>) -> Arc<dyn SecretStore> {
+async fn secret_store(spec: Option<&str>, env: &Env) -> Arc<dyn SecretStore> {
     match spec {
-        Some("ssm") => Arc::new(SsmStore::from_env(&Env::from_process()).await),
+        Some("ssm") => Arc::new(config::store::ssm(env).await),
         Some(path) => Arc::new(FileStore::new(path)),
         None => Arc::new(MemoryStore::with(&[])),
     }
 }
 
-async fn build_state(
-    args: &ServeArgs,
-    upstream: Option<String>,
-    cloud_id: Option<String>,
-    store: Arc<dyn SecretStore>,
-) -> Result<AppState, CliError> {
-    // Lambda-only naming (function-name prefix, function-name path segment) does not
-    // apply to a local server.
-    let mut env = Env::from_process()
-        .without("AWS_LAMBDA_FUNCTION_NAME")
-        .without("AWS_LAMBDA_RUNTIME_API");
-    if let Some(upstream) = &upstream {
-        env = env.with("TARGET_HOST", upstream);
-    }
-    if let Some(cloud_id) = &cloud_id {
-        env = env.with("CONFLUENCE_CLOUD_ID", cloud_id);
-    }
-    let rules_file = match &args.rules {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
-            let origin = path.file_name().map_or_else(
-                || path.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            Some((origin, text))
-        }
-        None => None,
-    };
-    let client = ReqwestUpstream::new().map_err(|e| CliError::Usage(e.to_string()))?;
-    let mut state = bootstrap::state_for(env, store, Arc::new(client), rules_file).await;
-    state.local_auth_token = args.auth_token.clone();
-    Ok(state)
+/// `serve --rules FILE`: the file's text, named by its file name in diagnostics.
+fn rules_file(path: &Path) -> Result<RulesChoice, CliError> {
+    let yaml = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+    let origin = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    Ok(RulesChoice::Custom { origin, yaml })
 }
 
 fn print_banner(args: &ServeArgs, state: &AppState) {
@@ -163,4 +177,85 @@ fn print_banner(args: &ServeArgs, state: &AppState) {
     println!("  curl -s{auth} '{base}/wiki/api/v2/tasks?limit=3'");
     println!("  curl -s{auth} --compressed '{base}/wiki/rest/api/group?limit=3&start=0'");
     println!("  curl -si{auth} '{base}/wiki/api/v2/pages/65538/body'   # not in the rules: 403");
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    //! `serve` and `serve --demo` build their state through the proxy's one constructor;
+    //! the states answer a health check and (demo) a data call through the pipeline.
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn args(demo: bool, secrets: Option<String>) -> ServeArgs {
+        ServeArgs {
+            rules: None,
+            upstream: None,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            secrets,
+            demo,
+            auth_token: None,
+            cloud_id: None,
+        }
+    }
+
+    async fn get(state: AppState, uri: &str, health: bool) -> (StatusCode, String) {
+        let mut request = Request::builder().uri(uri);
+        if health {
+            request = request.header("x-psoxy-health-check", "true");
+        }
+        let response = proxy::app(Arc::new(state))
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn serve_with_a_secrets_file_builds_a_serving_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secrets.json");
+        let store = FileStore::new(&file);
+        store.put("PSOXY_SALT", "serve-salt").await.unwrap();
+        store.put("ACCESS_TOKEN", "serve-token").await.unwrap();
+        let env = Env::from_pairs(&[("AWS_LAMBDA_FUNCTION_NAME", "ignored-locally")]);
+        let state = serve_state(
+            &args(false, Some(file.display().to_string())),
+            env,
+            dir.path(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(state.settings.pseudonym.salt, "serve-salt");
+        assert_eq!(state.settings.function_name, None, "Lambda naming is off");
+        assert_eq!(state.tokens.bearer().await.unwrap(), "serve-token");
+        let (status, body) = get(state, "/", true).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    #[tokio::test]
+    async fn demo_serves_sanitized_example_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = serve_state(&args(true, None), Env::default(), dir.path())
+            .await
+            .unwrap();
+        assert!(dir.path().join("secrets.json").exists());
+        let uri = "/wiki/api/v2/spaces?limit=3&description-format=plain&sort=id";
+        let (status, body) = get(state, uri, false).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("\"authorId\":\"t~"), "{body}");
+        let state = serve_state(&args(true, None), Env::default(), dir.path())
+            .await
+            .unwrap();
+        let (status, body) = get(state, "/", true).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
 }

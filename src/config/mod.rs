@@ -13,6 +13,8 @@ pub mod parse;
 pub mod resolve;
 pub mod rules_param;
 pub mod settings;
+mod startup;
+pub mod store;
 
 use std::time::Duration;
 
@@ -23,10 +25,12 @@ pub use env::Env;
 pub use error::ConfigError;
 pub use names::full_name;
 pub use resolve::{ConfigResolver, INSTANCE_TTL, SHARED_TTL};
+pub use startup::{Overrides, resolve};
 
 use crate::pseudonym::PseudonymConfig;
 
-/// Everything the request pipeline needs to know about its deployment.
+/// Everything the proxy needs to know about its deployment, resolved once at start-up
+/// ([`resolve`]) and never changed afterwards.
 #[derive(Clone)]
 pub struct ProxySettings {
     /// `SOURCE` (default `confluence`).
@@ -50,11 +54,13 @@ pub struct ProxySettings {
     pub function_name: Option<String>,
     /// Salt, keys and email options for pseudonyms.
     pub pseudonym: PseudonymConfig,
-    /// Custom rules (`RULES` parameter, already decoded), with a name for diagnostics.
-    pub custom_rules: Option<(String, String)>,
+    /// Which rules serve: the shipped ones, or custom ones (`RULES`, `serve --rules`).
+    pub rules: RulesChoice,
     /// OAuth settings (`SOURCE_AUTH_STRATEGY_IDENTIFIER`, `GRANT_TYPE`, `REFRESH_ENDPOINT`,
     /// `USE_SHARED_TOKEN`).
     pub auth: AuthSettings,
+    /// Where bearer tokens come from, decided from the strategy and what is configured.
+    pub tokens: TokenSource,
     /// Names of required settings that are missing (reported by the health check and as
     /// 500 `CONNECTION_SETUP`; names only, never values).
     pub missing: Vec<String>,
@@ -62,10 +68,48 @@ pub struct ProxySettings {
     pub warnings: Vec<String>,
 }
 
+/// The rules a deployment serves.
+#[derive(Clone, PartialEq, Eq)]
+pub enum RulesChoice {
+    /// The rules shipped inside the binary (`rules/confluence.yaml`).
+    Shipped,
+    /// Custom rules: YAML text (already decoded) and a name for diagnostics.
+    Custom { origin: String, yaml: String },
+}
+
+/// `SOURCE_AUTH_STRATEGY_IDENTIFIER`: how the proxy authenticates to the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthStrategy {
+    /// `oauth2_refresh_token` (the default): a rotating refresh token, refreshed by the
+    /// token manager; falls back to a static `ACCESS_TOKEN` when no OAuth client and no
+    /// refresh token are configured (`serve --demo`, a hand-placed token).
+    OAuth2RefreshToken,
+    /// `oauth2_access_token`: a static `ACCESS_TOKEN`, never refreshed.
+    OAuth2AccessToken,
+}
+
+impl AuthStrategy {
+    /// The identifier as configured and as the health check reports it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthStrategy::OAuth2RefreshToken => "oauth2_refresh_token",
+            AuthStrategy::OAuth2AccessToken => "oauth2_access_token",
+        }
+    }
+
+    pub(crate) fn parse(value: &str) -> Result<AuthStrategy, String> {
+        match value.trim() {
+            "oauth2_refresh_token" => Ok(AuthStrategy::OAuth2RefreshToken),
+            "oauth2_access_token" => Ok(AuthStrategy::OAuth2AccessToken),
+            _ => Err("expected oauth2_refresh_token or oauth2_access_token".into()),
+        }
+    }
+}
+
 /// OAuth strategy settings (values are not secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthSettings {
-    pub strategy: String,
+    pub strategy: AuthStrategy,
     pub grant_type: String,
     pub refresh_endpoint: String,
     pub use_shared_token: bool,
@@ -74,10 +118,86 @@ pub struct AuthSettings {
 impl Default for AuthSettings {
     fn default() -> Self {
         AuthSettings {
-            strategy: "oauth2_refresh_token".into(),
+            strategy: AuthStrategy::OAuth2RefreshToken,
             grant_type: "refresh_token".into(),
             refresh_endpoint: "https://auth.atlassian.com/oauth/token".into(),
             use_shared_token: true,
+        }
+    }
+}
+
+/// Where the proxy's bearer tokens come from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// The instance parameter `ACCESS_TOKEN` (full name), read on every request.
+    Static { parameter: String },
+    /// The OAuth token manager: refresh, single flight, cross-instance lock, write-back.
+    OAuth {
+        client: ClientCredentials,
+        parameters: TokenParameters,
+    },
+}
+
+/// The OAuth client credentials. `Debug` shows the id only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    pub id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Full names of the instance parameters the token lifecycle reads and writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenParameters {
+    pub refresh_token: String,
+    pub access_token: String,
+    pub family: String,
+    pub lock: String,
+}
+
+impl TokenParameters {
+    /// The names under an instance prefix.
+    pub fn under(instance_prefix: &str) -> TokenParameters {
+        TokenParameters {
+            refresh_token: full_name(instance_prefix, names::REFRESH_TOKEN),
+            access_token: full_name(instance_prefix, names::ACCESS_TOKEN),
+            family: full_name(instance_prefix, names::TOKEN_FAMILY),
+            lock: full_name(instance_prefix, names::REFRESH_LOCK),
+        }
+    }
+}
+
+impl std::fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenSource::Static { parameter } => f
+                .debug_struct("Static")
+                .field("parameter", parameter)
+                .finish(),
+            TokenSource::OAuth { client, parameters } => f
+                .debug_struct("OAuth")
+                .field("client", client)
+                .field("parameters", parameters)
+                .finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for RulesChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RulesChoice::Shipped => f.write_str("Shipped"),
+            RulesChoice::Custom { origin, .. } => f
+                .debug_struct("Custom")
+                .field("origin", origin)
+                .finish_non_exhaustive(),
         }
     }
 }

@@ -1,10 +1,157 @@
-//! Parameter naming (proxy runtime spec §4): which prefixes an instance reads, and the
-//! full parameter name for a short setting name.
+//! The names of every setting and parameter (proxy runtime spec §4), in one table, and
+//! how a short name becomes a full parameter name under an instance or shared prefix.
+//!
+//! Every other module refers to a setting through the constants here, never by a string
+//! literal of its own, so a name is spelled once. [`SETTINGS`] says for each setting
+//! whether it is a secret (never taken from the environment in Lambda mode), whether
+//! start-up reads it (prefetched in one wave), and whether it is read from the store at
+//! all (some are environment only).
 //!
 //! Invariant: names are compatible with an existing Psoxy deployment, so an operator can
 //! point pseudoproxy at the parameters Psoxy's Terraform created.
 
 use super::Env;
+
+// Settings of the request pipeline (environment → instance parameter → shared parameter).
+pub const TARGET_HOST: &str = "TARGET_HOST";
+pub const REQUEST_TIMEOUT_SECONDS: &str = "REQUEST_TIMEOUT_SECONDS";
+pub const SOURCE: &str = "SOURCE";
+pub const IS_DEVELOPMENT_MODE: &str = "IS_DEVELOPMENT_MODE";
+pub const CONFLUENCE_CLOUD_ID: &str = "CONFLUENCE_CLOUD_ID";
+pub const ALLOWED_DATA_ACCESS_IP_BLOCKS: &str = "ALLOWED_DATA_ACCESS_IP_BLOCKS";
+pub const ALLOWED_CALLER_ARNS: &str = "ALLOWED_CALLER_ARNS";
+pub const RULES: &str = "RULES";
+// Pseudonyms.
+pub const PSOXY_SALT: &str = "PSOXY_SALT";
+pub const PSOXY_ENCRYPTION_KEY: &str = "PSOXY_ENCRYPTION_KEY";
+pub const SALT_IP: &str = "SALT_IP";
+pub const ENCRYPTION_KEY_IP: &str = "ENCRYPTION_KEY_IP";
+pub const SALT_EMAIL_DOMAINS: &str = "SALT_EMAIL_DOMAINS";
+pub const ENCRYPTION_KEY_EMAIL_DOMAINS: &str = "ENCRYPTION_KEY_EMAIL_DOMAINS";
+pub const EMAIL_CANONICALIZATION: &str = "EMAIL_CANONICALIZATION";
+pub const EMAIL_DOMAIN_HANDLING: &str = "EMAIL_DOMAIN_HANDLING";
+// The OAuth strategy.
+pub const SOURCE_AUTH_STRATEGY_IDENTIFIER: &str = "SOURCE_AUTH_STRATEGY_IDENTIFIER";
+pub const GRANT_TYPE: &str = "GRANT_TYPE";
+pub const REFRESH_ENDPOINT: &str = "REFRESH_ENDPOINT";
+pub const USE_SHARED_TOKEN: &str = "USE_SHARED_TOKEN";
+// Instance parameters of the token lifecycle (read, and the last four written at run time).
+pub const CLIENT_ID: &str = "CLIENT_ID";
+pub const CLIENT_SECRET: &str = "CLIENT_SECRET";
+pub const REFRESH_TOKEN: &str = "REFRESH_TOKEN";
+pub const ACCESS_TOKEN: &str = "ACCESS_TOKEN";
+pub const TOKEN_FAMILY: &str = "TOKEN_FAMILY";
+pub const REFRESH_LOCK: &str = "OAUTH_REFRESH_TOKEN_lock";
+// Environment only: where parameters live and what the process is.
+pub const PATH_TO_INSTANCE_CONFIG: &str = "PATH_TO_INSTANCE_CONFIG";
+pub const PATH_TO_SHARED_CONFIG: &str = "PATH_TO_SHARED_CONFIG";
+pub const PSOXY_KMS_KEY_ID: &str = "PSOXY_KMS_KEY_ID";
+pub const AWS_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
+pub const AWS_LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
+/// A JSON file of parameters replacing the store on Lambda (local runs, `cargo lambda`).
+pub const PSEUDOPROXY_SECRETS_FILE: &str = "PSEUDOPROXY_SECRETS_FILE";
+/// `serve`'s bearer token (also read by `call` and `export`).
+pub const PSEUDOPROXY_AUTH_TOKEN: &str = "PSEUDOPROXY_AUTH_TOKEN";
+
+/// Where a setting is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Environment, then instance parameter, then shared parameter.
+    Layered,
+    /// The environment alone (it says where the store is, or what the process is).
+    Environment,
+    /// Written and read at run time by the token lifecycle (instance parameters only).
+    TokenLifecycle,
+}
+
+/// One setting the binary knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    pub name: &'static str,
+    pub origin: Origin,
+    /// A secret: in Lambda mode never taken from the environment.
+    pub secret: bool,
+    /// Read by every cold start (prefetched in one wave of store reads).
+    pub read_at_start: bool,
+}
+
+const fn layered(name: &'static str, secret: bool) -> Setting {
+    Setting {
+        name,
+        origin: Origin::Layered,
+        secret,
+        read_at_start: true,
+    }
+}
+
+const fn environment(name: &'static str) -> Setting {
+    Setting {
+        name,
+        origin: Origin::Environment,
+        secret: false,
+        read_at_start: false,
+    }
+}
+
+const fn lifecycle(name: &'static str, read_at_start: bool) -> Setting {
+    Setting {
+        name,
+        origin: Origin::TokenLifecycle,
+        secret: true,
+        read_at_start,
+    }
+}
+
+/// Every setting, in the order start-up reads them.
+pub const SETTINGS: [Setting; 33] = [
+    layered(TARGET_HOST, false),
+    layered(REQUEST_TIMEOUT_SECONDS, false),
+    layered(SOURCE, false),
+    layered(IS_DEVELOPMENT_MODE, false),
+    layered(CONFLUENCE_CLOUD_ID, false),
+    layered(ALLOWED_DATA_ACCESS_IP_BLOCKS, false),
+    layered(ALLOWED_CALLER_ARNS, false),
+    layered(PSOXY_SALT, true),
+    layered(EMAIL_CANONICALIZATION, false),
+    layered(EMAIL_DOMAIN_HANDLING, false),
+    layered(PSOXY_ENCRYPTION_KEY, true),
+    layered(SALT_IP, true),
+    layered(ENCRYPTION_KEY_IP, true),
+    layered(SALT_EMAIL_DOMAINS, true),
+    layered(ENCRYPTION_KEY_EMAIL_DOMAINS, true),
+    layered(RULES, false),
+    layered(REFRESH_ENDPOINT, false),
+    layered(SOURCE_AUTH_STRATEGY_IDENTIFIER, false),
+    layered(GRANT_TYPE, false),
+    layered(USE_SHARED_TOKEN, false),
+    layered(CLIENT_ID, false),
+    layered(CLIENT_SECRET, true),
+    lifecycle(REFRESH_TOKEN, true),
+    lifecycle(ACCESS_TOKEN, false),
+    lifecycle(TOKEN_FAMILY, false),
+    lifecycle(REFRESH_LOCK, false),
+    environment(PATH_TO_INSTANCE_CONFIG),
+    environment(PATH_TO_SHARED_CONFIG),
+    environment(PSOXY_KMS_KEY_ID),
+    environment(AWS_LAMBDA_FUNCTION_NAME),
+    environment(AWS_LAMBDA_RUNTIME_API),
+    environment(PSEUDOPROXY_SECRETS_FILE),
+    environment(PSEUDOPROXY_AUTH_TOKEN),
+];
+
+/// Whether `name` is a secret setting (never taken from the environment in Lambda mode).
+pub fn is_secret(name: &str) -> bool {
+    SETTINGS.iter().any(|s| s.name == name && s.secret)
+}
+
+/// The settings every cold start reads, for one wave of store reads.
+pub fn read_at_start() -> Vec<&'static str> {
+    SETTINGS
+        .iter()
+        .filter(|s| s.read_at_start)
+        .map(|s| s.name)
+        .collect()
+}
 
 /// The full parameter name for `short` under `prefix`: the two are concatenated as
 /// written (the operator's prefix carries its own `_` or `/` separator), and a name that
@@ -21,17 +168,17 @@ pub fn full_name(prefix: &str, short: &str) -> String {
 /// The instance prefix: `PATH_TO_INSTANCE_CONFIG`, else the Lambda function name
 /// upper-cased with `-` → `_` plus `_`, else none (local `serve` and the CLI).
 pub fn instance_prefix(env: &Env) -> String {
-    if let Some(path) = env.get("PATH_TO_INSTANCE_CONFIG") {
+    if let Some(path) = env.get(PATH_TO_INSTANCE_CONFIG) {
         return path.to_owned();
     }
-    env.get("AWS_LAMBDA_FUNCTION_NAME")
+    env.get(AWS_LAMBDA_FUNCTION_NAME)
         .map(|function| format!("{}_", function.to_ascii_uppercase().replace('-', "_")))
         .unwrap_or_default()
 }
 
 /// The shared prefix: `PATH_TO_SHARED_CONFIG`, else none (so the salt is `PSOXY_SALT`).
 pub fn shared_prefix(env: &Env) -> String {
-    env.get("PATH_TO_SHARED_CONFIG")
+    env.get(PATH_TO_SHARED_CONFIG)
         .unwrap_or_default()
         .to_owned()
 }

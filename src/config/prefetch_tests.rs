@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use super::settings::SETTINGS_READ;
 use super::*;
 use crate::secrets::recording::BatchStore;
 
@@ -27,7 +26,7 @@ fn summary(s: &ProxySettings) -> String {
     format!(
         "source={} upstream={} timeout={:?} dev={} cloud={:?} ips={:?} arns={:?} \
          salt={} key={:?} salt_ip={:?} key_ip={:?} salt_dom={:?} key_dom={:?} \
-         canon={:?} domains={:?} rules={:?} auth={:?} missing={:?} warnings={:?}",
+         canon={:?} domains={:?} rules={:?} tokens={:?} auth={:?} missing={:?} warnings={:?}",
         s.source,
         s.upstream_base,
         s.request_timeout,
@@ -43,7 +42,8 @@ fn summary(s: &ProxySettings) -> String {
         p.encryption_key_email_domains,
         p.email_canonicalization,
         p.email_domain_handling,
-        s.custom_rules,
+        s.rules,
+        s.tokens,
         s.auth,
         s.missing,
         s.warnings,
@@ -52,13 +52,14 @@ fn summary(s: &ProxySettings) -> String {
 
 #[tokio::test]
 async fn a_cold_start_reads_its_parameters_in_one_batch() {
-    // (extra env, expected names in the batch): 20 settings × instance and shared name,
-    // fewer where the environment provides a non-secret setting.
+    // (extra env, expected names in the batch): 23 settings (the pipeline's and the token
+    // source's) × instance and shared name, fewer where the environment provides a
+    // non-secret setting.
     let cases: [(&[(&str, &str)], usize); 4] = [
-        (&LAMBDA, 40),
-        (&[("PATH_TO_SHARED_CONFIG", "/corp/shared/")], 40),
-        (&[("TARGET_HOST", "api.example.com"), ("SOURCE", "x")], 36),
-        (&[("PSOXY_SALT", "env-salt-ignored-in-lambda")], 40),
+        (&LAMBDA, 46),
+        (&[("PATH_TO_SHARED_CONFIG", "/corp/shared/")], 46),
+        (&[("TARGET_HOST", "api.example.com"), ("SOURCE", "x")], 42),
+        (&[("PSOXY_SALT", "env-salt-ignored-in-lambda")], 46),
     ];
     for (extra, expected) in cases {
         let values = [("PSOXY_SALT", "s"), ("/corp/shared/PSOXY_SALT", "s")];
@@ -79,7 +80,7 @@ async fn a_cold_start_reads_its_parameters_in_one_batch() {
     // Outside Lambda without prefixes the instance and shared names coincide.
     let store = BatchStore::new(&[("PSOXY_SALT", "s")], &[], false);
     resolver(&[], store.clone()).settings().await.unwrap();
-    assert_eq!(store.batches(), vec![SETTINGS_READ.len()]);
+    assert_eq!(store.batches(), vec![names::read_at_start().len()]);
 }
 
 #[tokio::test]
@@ -118,6 +119,6 @@ async fn prefetched_settings_equal_lazily_read_settings() {
             "{values:?} denied {denied:?}"
         );
         assert_eq!(batched.single_reads(), 0, "{values:?}");
-        assert!(lazy.single_reads() >= SETTINGS_READ.len());
+        assert!(lazy.single_reads() >= names::read_at_start().len());
     }
 }

@@ -24,19 +24,6 @@ pub const INSTANCE_TTL: Duration = Duration::from_secs(5 * 60);
 /// How long a shared parameter is served from cache.
 pub const SHARED_TTL: Duration = Duration::from_secs(20 * 60);
 
-/// Settings that are secrets: read only from the store in Lambda mode.
-pub const SECRET_SETTINGS: [&str; 9] = [
-    "PSOXY_SALT",
-    "PSOXY_ENCRYPTION_KEY",
-    "SALT_IP",
-    "ENCRYPTION_KEY_IP",
-    "SALT_EMAIL_DOMAINS",
-    "ENCRYPTION_KEY_EMAIL_DOMAINS",
-    "CLIENT_SECRET",
-    "REFRESH_TOKEN",
-    "ACCESS_TOKEN",
-];
-
 /// True for a value that means "not configured".
 pub fn is_placeholder(value: &str) -> bool {
     let value = value.trim();
@@ -107,6 +94,11 @@ impl ConfigResolver {
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// The instance prefix (`PATH_TO_INSTANCE_CONFIG`, or derived from the function name).
+    pub fn instance_prefix(&self) -> &str {
+        &self.instance_prefix
     }
 
     /// Full name of the instance parameter for `short` (where `REFRESH_TOKEN`, the lock
@@ -210,7 +202,7 @@ impl ConfigResolver {
 
     /// In Lambda mode a secret is never taken from the environment.
     fn env_is_ignored(&self, short: &str) -> bool {
-        self.env.is_lambda() && SECRET_SETTINGS.contains(&short)
+        self.env.is_lambda() && super::names::is_secret(short)
     }
 
     /// The parameters that may hold `short`, in the order they are read, with their TTLs.

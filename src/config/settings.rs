@@ -5,40 +5,18 @@
 //! setting is a [`ConfigError::Invalid`] naming it; store failures propagate (a
 //! transient one is retryable). Nothing here copies a value into a message.
 
+use super::names::{self, *};
 use super::resolve::{ConfigResolver, Source};
-use super::{AuthSettings, ConfigError, ProxySettings, parse, rules_param};
+use super::{
+    AuthSettings, AuthStrategy, ClientCredentials, ConfigError, ProxySettings, RulesChoice,
+    TokenParameters, TokenSource, parse, rules_param,
+};
 use crate::pseudonym::PseudonymConfig;
 
 /// Defaults of spec §4.
 pub const DEFAULT_TARGET_HOST: &str = "api.atlassian.com";
 pub const DEFAULT_SOURCE: &str = "confluence";
 pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: u64 = 55;
-
-/// Every setting [`ConfigResolver::settings`] reads, prefetched in one batch first so a
-/// cold start costs a few store round trips (SSM: 10 names per call), not one per name.
-/// A setting missing here is still read correctly, only in a round trip of its own.
-pub const SETTINGS_READ: [&str; 20] = [
-    "TARGET_HOST",
-    "REQUEST_TIMEOUT_SECONDS",
-    "SOURCE",
-    "IS_DEVELOPMENT_MODE",
-    "CONFLUENCE_CLOUD_ID",
-    "ALLOWED_DATA_ACCESS_IP_BLOCKS",
-    "ALLOWED_CALLER_ARNS",
-    "PSOXY_SALT",
-    "EMAIL_CANONICALIZATION",
-    "EMAIL_DOMAIN_HANDLING",
-    "PSOXY_ENCRYPTION_KEY",
-    "SALT_IP",
-    "ENCRYPTION_KEY_IP",
-    "SALT_EMAIL_DOMAINS",
-    "ENCRYPTION_KEY_EMAIL_DOMAINS",
-    "RULES",
-    "REFRESH_ENDPOINT",
-    "SOURCE_AUTH_STRATEGY_IDENTIFIER",
-    "GRANT_TYPE",
-    "USE_SHARED_TOKEN",
-];
 
 /// What reading the settings noticed beyond the values themselves.
 #[derive(Default)]
@@ -50,76 +28,69 @@ struct Notes {
 impl ConfigResolver {
     /// Resolves every setting the request pipeline needs.
     pub async fn settings(&self) -> Result<ProxySettings, ConfigError> {
-        self.prefetch(&SETTINGS_READ).await;
+        self.prefetch(&names::read_at_start()).await;
         let mut notes = Notes::default();
         let lambda = self.env().is_lambda();
-        let target = self.value("TARGET_HOST", &mut notes).await?;
+        let target = self.value(TARGET_HOST, &mut notes).await?;
         let target = target.as_deref().unwrap_or(DEFAULT_TARGET_HOST);
-        let upstream_base = parse::upstream_base(target, lambda).map_err(invalid("TARGET_HOST"))?;
+        let upstream_base = parse::upstream_base(target, lambda).map_err(invalid(TARGET_HOST))?;
         if upstream_base.starts_with("http://") {
             notes
                 .warnings
                 .push("TARGET_HOST is plain http (allowed only outside Lambda)".into());
         }
-        let timeout = self.value("REQUEST_TIMEOUT_SECONDS", &mut notes).await?;
+        let timeout = self.value(REQUEST_TIMEOUT_SECONDS, &mut notes).await?;
+        let auth = self.auth(lambda, &mut notes).await?;
         Ok(ProxySettings {
-            source: (self.value("SOURCE", &mut notes).await?)
+            source: (self.value(SOURCE, &mut notes).await?)
                 .unwrap_or_else(|| DEFAULT_SOURCE.into()),
             upstream_base,
             request_timeout: match timeout {
-                Some(t) => {
-                    parse::timeout_seconds(&t).map_err(invalid("REQUEST_TIMEOUT_SECONDS"))?
-                }
+                Some(t) => parse::timeout_seconds(&t).map_err(invalid(REQUEST_TIMEOUT_SECONDS))?,
                 None => std::time::Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECONDS),
             },
-            development_mode: self.flag("IS_DEVELOPMENT_MODE", false, &mut notes).await?,
+            development_mode: self.flag(IS_DEVELOPMENT_MODE, false, &mut notes).await?,
             confluence_cloud_id: self
-                .parsed("CONFLUENCE_CLOUD_ID", parse::cloud_id, &mut notes)
+                .parsed(CONFLUENCE_CLOUD_ID, parse::cloud_id, &mut notes)
                 .await?,
             allowed_ip_blocks: self
-                .parsed(
-                    "ALLOWED_DATA_ACCESS_IP_BLOCKS",
-                    parse::ip_blocks,
-                    &mut notes,
-                )
+                .parsed(ALLOWED_DATA_ACCESS_IP_BLOCKS, parse::ip_blocks, &mut notes)
                 .await?,
             allowed_caller_arns: self
-                .parsed("ALLOWED_CALLER_ARNS", parse::caller_arns, &mut notes)
+                .parsed(ALLOWED_CALLER_ARNS, parse::caller_arns, &mut notes)
                 .await?,
             path_prefix: None,
-            function_name: self
-                .env()
-                .get("AWS_LAMBDA_FUNCTION_NAME")
-                .map(str::to_owned),
+            function_name: self.env().get(AWS_LAMBDA_FUNCTION_NAME).map(str::to_owned),
             pseudonym: self.pseudonym(&mut notes).await?,
-            custom_rules: self.custom_rules(&mut notes).await?,
-            auth: self.auth(lambda, &mut notes).await?,
+            rules: self.rules(&mut notes).await?,
+            tokens: self.token_source(auth.strategy, &mut notes).await,
+            auth,
             missing: notes.missing,
             warnings: notes.warnings,
         })
     }
 
     async fn pseudonym(&self, notes: &mut Notes) -> Result<PseudonymConfig, ConfigError> {
-        let salt = self.required("PSOXY_SALT", notes).await?;
-        let canonicalization = self.value("EMAIL_CANONICALIZATION", notes).await?;
-        let domains = self.value("EMAIL_DOMAIN_HANDLING", notes).await?;
+        let salt = self.required(PSOXY_SALT, notes).await?;
+        let canonicalization = self.value(EMAIL_CANONICALIZATION, notes).await?;
+        let domains = self.value(EMAIL_DOMAIN_HANDLING, notes).await?;
         Ok(PseudonymConfig {
             salt: salt.unwrap_or_default(),
-            encryption_key: self.value("PSOXY_ENCRYPTION_KEY", notes).await?,
-            salt_ip: self.value("SALT_IP", notes).await?,
-            encryption_key_ip: self.value("ENCRYPTION_KEY_IP", notes).await?,
-            salt_email_domains: self.value("SALT_EMAIL_DOMAINS", notes).await?,
-            encryption_key_email_domains: self.value("ENCRYPTION_KEY_EMAIL_DOMAINS", notes).await?,
+            encryption_key: self.value(PSOXY_ENCRYPTION_KEY, notes).await?,
+            salt_ip: self.value(SALT_IP, notes).await?,
+            encryption_key_ip: self.value(ENCRYPTION_KEY_IP, notes).await?,
+            salt_email_domains: self.value(SALT_EMAIL_DOMAINS, notes).await?,
+            encryption_key_email_domains: self.value(ENCRYPTION_KEY_EMAIL_DOMAINS, notes).await?,
             email_canonicalization: match canonicalization {
                 Some(v) => v.parse().map_err(|_| {
-                    ConfigError::invalid("EMAIL_CANONICALIZATION", "expected STRICT or IGNORE_DOTS")
+                    ConfigError::invalid(EMAIL_CANONICALIZATION, "expected STRICT or IGNORE_DOTS")
                 })?,
                 None => Default::default(),
             },
             email_domain_handling: match domains {
                 Some(v) => v.parse().map_err(|_| {
                     ConfigError::invalid(
-                        "EMAIL_DOMAIN_HANDLING",
+                        EMAIL_DOMAIN_HANDLING,
                         "expected PRESERVE, REDACT, TOKENIZE or ENCRYPT",
                     )
                 })?,
@@ -128,36 +99,80 @@ impl ConfigResolver {
         })
     }
 
-    async fn custom_rules(
-        &self,
-        notes: &mut Notes,
-    ) -> Result<Option<(String, String)>, ConfigError> {
-        let lookup = self.lookup("RULES", false).await?;
-        self.note(&lookup, "RULES", notes);
+    async fn rules(&self, notes: &mut Notes) -> Result<RulesChoice, ConfigError> {
+        let lookup = self.lookup(RULES, false).await?;
+        self.note(&lookup, RULES, notes);
         let Some((value, source)) = lookup.value else {
-            return Ok(None);
+            return Ok(RulesChoice::Shipped);
         };
-        let yaml = rules_param::decode_rules(&value).map_err(invalid("RULES"))?;
-        let name = match source {
-            Source::Env => "env RULES".to_owned(),
+        let yaml = rules_param::decode_rules(&value).map_err(invalid(RULES))?;
+        let origin = match source {
+            Source::Env => format!("env {RULES}"),
             Source::Parameter(name) => name,
         };
-        Ok(Some((name, yaml)))
+        Ok(RulesChoice::Custom { origin, yaml })
+    }
+
+    /// Under `oauth2_refresh_token`, the OAuth token manager when an OAuth client or a
+    /// refresh token is configured (absent pieces are noted as missing, by name);
+    /// otherwise — no `CLIENT_ID` and no `REFRESH_TOKEN`, as with `serve --demo` or a
+    /// hand-placed token — the static `ACCESS_TOKEN`.
+    async fn token_source(&self, strategy: AuthStrategy, notes: &mut Notes) -> TokenSource {
+        let static_token = TokenSource::Static {
+            parameter: self.instance_name(ACCESS_TOKEN),
+        };
+        if strategy != AuthStrategy::OAuth2RefreshToken {
+            return static_token;
+        }
+        let client_id = self.get(CLIENT_ID).await;
+        let client_secret = self.get(CLIENT_SECRET).await;
+        // A store error here counts as "configured": the manager reports it per request.
+        let refresh_present = self.instance_parameter_configured(REFRESH_TOKEN).await;
+        if matches!(client_id, Ok(None)) && !refresh_present {
+            return static_token;
+        }
+        let mut value_of = |short: &str, found: Result<Option<String>, ConfigError>| match found {
+            Ok(Some(value)) => value,
+            Ok(None) => {
+                notes.missing.push(short.to_owned());
+                String::new()
+            }
+            Err(error) => {
+                notes
+                    .missing
+                    .push(format!("{short} (unreadable at start-up: {error})"));
+                String::new()
+            }
+        };
+        let client = ClientCredentials {
+            id: value_of(CLIENT_ID, client_id),
+            secret: value_of(CLIENT_SECRET, client_secret),
+        };
+        if !refresh_present {
+            notes.missing.push(REFRESH_TOKEN.to_owned());
+        }
+        TokenSource::OAuth {
+            client,
+            parameters: TokenParameters::under(self.instance_prefix()),
+        }
     }
 
     async fn auth(&self, lambda: bool, notes: &mut Notes) -> Result<AuthSettings, ConfigError> {
         let defaults = AuthSettings::default();
-        let refresh_endpoint = match self.value("REFRESH_ENDPOINT", notes).await? {
-            Some(url) => parse::upstream_base(&url, lambda).map_err(invalid("REFRESH_ENDPOINT"))?,
+        let refresh_endpoint = match self.value(REFRESH_ENDPOINT, notes).await? {
+            Some(url) => parse::upstream_base(&url, lambda).map_err(invalid(REFRESH_ENDPOINT))?,
             None => defaults.refresh_endpoint,
         };
+        let strategy = match self.value(SOURCE_AUTH_STRATEGY_IDENTIFIER, notes).await? {
+            Some(v) => AuthStrategy::parse(&v).map_err(invalid(SOURCE_AUTH_STRATEGY_IDENTIFIER))?,
+            None => defaults.strategy,
+        };
         Ok(AuthSettings {
-            strategy: (self.value("SOURCE_AUTH_STRATEGY_IDENTIFIER", notes).await?)
-                .unwrap_or(defaults.strategy),
-            grant_type: (self.value("GRANT_TYPE", notes).await?).unwrap_or(defaults.grant_type),
+            strategy,
+            grant_type: (self.value(GRANT_TYPE, notes).await?).unwrap_or(defaults.grant_type),
             refresh_endpoint,
             use_shared_token: self
-                .flag("USE_SHARED_TOKEN", defaults.use_shared_token, notes)
+                .flag(USE_SHARED_TOKEN, defaults.use_shared_token, notes)
                 .await?,
         })
     }

@@ -378,7 +378,7 @@ async fn defaults_of_the_spec() {
     assert_eq!(s.auth, AuthSettings::default());
     assert_eq!(s.function_name.as_deref(), Some("psoxy-confluence-cloud"));
     assert!(s.allowed_ip_blocks.is_none() && s.allowed_caller_arns.is_none());
-    assert!(s.confluence_cloud_id.is_none() && s.custom_rules.is_none());
+    assert!(s.confluence_cloud_id.is_none() && s.rules == RulesChoice::Shipped);
     assert!(
         s.missing.is_empty() && s.warnings.is_empty(),
         "{:?} {:?}",
@@ -433,10 +433,12 @@ async fn every_setting_is_read_and_parsed() {
     assert_eq!(blocks, ["10.0.0.0/8", "2001:db8::1/128"]);
     assert_eq!(s.allowed_caller_arns.unwrap(), ["arn:aws:iam::1:role/a"]);
     assert_eq!(s.confluence_cloud_id.as_deref(), Some("abc-123"));
-    let (name, yaml) = s.custom_rules.unwrap();
     assert_eq!(
-        (name.as_str(), yaml.as_str()),
-        ("PSOXY_CONFLUENCE_CLOUD_RULES", "allAllowed: true\n")
+        s.rules,
+        RulesChoice::Custom {
+            origin: "PSOXY_CONFLUENCE_CLOUD_RULES".into(),
+            yaml: "allAllowed: true\n".into()
+        }
     );
 }
 

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::caller::{Caller, ip_allowed};
 use super::upstream::UpstreamRequest;
-use crate::auth::TokenStatus;
+use crate::auth::{TokenError, TokenStatus};
 
 pub const HEALTH_HEADER: &str = "x-psoxy-health-check";
 
@@ -51,14 +51,14 @@ pub async fn check(state: &AppState, caller: &Caller, deep: bool) -> Response<Bo
         );
     }
     body.insert("missingConfigProperties", json!(missing));
-    body.insert("sourceAuthStrategy", json!(settings.auth.strategy));
+    body.insert("sourceAuthStrategy", json!(settings.auth.strategy.as_str()));
     body.insert("sourceAuthGrantType", json!(settings.auth.grant_type));
     body.insert("version", json!(super::VERSION));
     body.insert("callerIp", json!(caller.ip.map(|ip| ip.to_string())));
     if let Some(blocks) = &settings.allowed_ip_blocks {
         body.insert("clientIpAuthorized", json!(ip_allowed(caller.ip, blocks)));
     }
-    if state.custom_rules {
+    if state.custom_rules() {
         let sha = state.rules.as_ref().ok().map(|r| r.sha1_hex.clone());
         body.insert("rules", json!({ "sha1": sha }));
     }
@@ -149,11 +149,11 @@ async fn deep_check(state: &AppState) -> Result<(), String> {
     }
 }
 
-fn token_error_kind(error: &super::TokenError) -> &'static str {
+fn token_error_kind(error: &TokenError) -> &'static str {
     match error {
-        super::TokenError::Missing(_) => "token parameter missing",
-        super::TokenError::Revoked(_) => "refresh token revoked; re-run the consent flow",
-        super::TokenError::Unavailable(_) => "token source unavailable",
+        TokenError::Missing(_) => "token parameter missing",
+        TokenError::Revoked(_) => "refresh token revoked; re-run the consent flow",
+        TokenError::Unavailable(_) => "token source unavailable",
     }
 }
 

@@ -20,9 +20,9 @@ use super::error::ProxyError;
 use super::health::{self, HEALTH_HEADER};
 use super::respond;
 use super::target::{self, Target};
-use super::tokens::TokenError;
 use super::upstream::{UpstreamError, UpstreamRequest, UpstreamResponse};
 use super::{AppState, VERSION};
+use crate::auth::TokenError;
 use crate::rules::{Endpoint, RuleSet};
 
 /// Largest request body read; larger ones are refused (no endpoint needs more).

@@ -16,10 +16,10 @@ use super::diagnostics::{Problem, did_you_mean};
 
 use super::java_regex::{self, Shape};
 use super::model::{Endpoint, ParamSchema, PathMatcher, RuleSet};
-use super::yaml::position_in_scalar;
 use super::raw::{OrderedMap, RawEndpoint, RawParamSchema, RawRules};
-use super::yaml::recover::Damage;
 use super::template;
+use super::yaml::position_in_scalar;
+use super::yaml::recover::Damage;
 use crate::jsonpath::JsonPath;
 
 /// Methods an endpoint allows when `allowedMethods` is absent (diverges from Psoxy,

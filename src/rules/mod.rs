@@ -23,10 +23,10 @@ mod path_guard;
 mod query;
 mod raw;
 mod template;
-mod yaml;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +34,12 @@ pub use diagnostics::{Diagnostic, Diagnostics};
 pub use gate::{BlockReason, Blocked, Matched};
 pub use model::*;
 pub use path_guard::PathProblem;
+
+/// The shipped Confluence rules as `(origin, yaml)`, embedded so the binary works anywhere.
+pub const SHIPPED_RULES: (&str, &str) = (
+    "confluence.yaml",
+    include_str!("../../rules/confluence.yaml"),
+);
 
 /// Why a rules file could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -32,7 +32,6 @@ use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::types::ParameterType;
 
 use super::{Parameter, SecretError, SecretStore};
-use crate::config::Env;
 
 /// Error codes SSM (and the AWS front end) use for "slow down".
 const THROTTLING_CODES: [&str; 5] = [
@@ -130,8 +129,8 @@ impl SsmStore {
     }
 
     /// A store configured from the AWS default chain (credentials, region, endpoint
-    /// overrides) and `PSOXY_KMS_KEY_ID` from `env`.
-    pub async fn from_env(env: &Env) -> SsmStore {
+    /// overrides); writes are encrypted with `kms_key_id` when given.
+    pub async fn connect(kms_key_id: Option<String>) -> SsmStore {
         // Bounded waits: a hung SSM call must become a Transient error well inside the
         // request's own time budget, never a hang.
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
@@ -143,7 +142,6 @@ impl SsmStore {
             .timeout_config(timeouts)
             .load()
             .await;
-        let kms_key_id = env.get("PSOXY_KMS_KEY_ID").map(str::to_owned);
         SsmStore::new(Client::new(&config), kms_key_id)
     }
 

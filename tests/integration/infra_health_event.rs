@@ -37,7 +37,7 @@ async fn scheduled_check(upstream_status: u16) -> u16 {
         .await;
     let request = lambda_http::request::from_str(&module_file("health-check-event.json"))
         .expect("health-check-event.json parses as a function-URL event");
-    let app = proxy::app(state(&server.uri()));
+    let app = proxy::app(state(&server.uri()).await);
     let response: Response<Body> = app.oneshot(request).await.unwrap();
     let status = response.status().as_u16();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)

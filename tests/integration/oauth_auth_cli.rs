@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 
 use pseudoproxy::auth::TokenFamily;
-use pseudoproxy::config::Env;
+
 use pseudoproxy::secrets::{FileStore, SecretStore, SsmStore};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
@@ -135,7 +135,7 @@ async fn auth_no_browser_stores_all_four_parameters_in_moto_ssm_under_the_prefix
     let (ok, output, stderr) =
         run_auth(&mock, &["--store", "ssm", "--prefix", &prefix], dir.path()).await;
     assert!(ok, "auth failed:\n{output}\n{stderr}");
-    let ssm: Arc<dyn SecretStore> = Arc::new(SsmStore::from_env(&Env::from_process()).await);
+    let ssm: Arc<dyn SecretStore> = Arc::new(SsmStore::connect(None).await);
     assert_stored(ssm.as_ref(), &prefix, &mock, &output).await;
 }
 

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use pseudoproxy::config::Env;
 use pseudoproxy::secrets::{SecretStore, SsmStore};
 
 use super::oauth_mock::MockAtlassian;
@@ -32,7 +31,7 @@ async fn fifty_concurrent_requests_across_three_instances_make_one_token_call() 
     }
     let clock = clock();
     let mock = MockAtlassian::start(clock.clone()).await;
-    let ssm: Arc<dyn SecretStore> = Arc::new(SsmStore::from_env(&Env::from_process()).await);
+    let ssm: Arc<dyn SecretStore> = Arc::new(SsmStore::connect(None).await);
     let prefix = format!("/pseudoproxy-test/oauth-{:016x}/", rand::random::<u64>());
     seed(ssm.as_ref(), &prefix, &mock).await;
     let mut apps = Vec::new();

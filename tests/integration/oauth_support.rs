@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pseudoproxy::auth::{ManagerConfig, SharedToken, TokenFamily, epoch_millis};
-use pseudoproxy::config::{Clock, Env, ManualClock};
-use pseudoproxy::proxy::{AppState, ReqwestUpstream, bootstrap};
+use pseudoproxy::config::{self, Clock, Env, ManualClock, Overrides};
+use pseudoproxy::proxy::{self, AppState, Dependencies, ReqwestUpstream, ShippedRules};
 use pseudoproxy::secrets::{Parameter, SecretError, SecretStore};
 
 use super::oauth_mock::{CLIENT_ID, CLIENT_SECRET, CLOUD_ID, MockAtlassian};
@@ -43,8 +43,17 @@ pub async fn instance(
         ("PATH_TO_INSTANCE_CONFIG", prefix),
         ("PSOXY_SALT", "oauth-test-salt"),
     ]);
-    let upstream = Arc::new(ReqwestUpstream::new().unwrap());
-    Arc::new(bootstrap::state_with(env, store, upstream, None, clock, tuning).await)
+    let clock: Arc<dyn Clock> = clock;
+    let settings = config::resolve(env, store.clone(), clock.clone(), Overrides::default()).await;
+    let deps = Dependencies {
+        store,
+        clock,
+        upstream: Arc::new(ReqwestUpstream::new().unwrap()),
+        shipped_rules: ShippedRules::Embedded,
+        tuning,
+        local_auth_token: None,
+    };
+    Arc::new(proxy::build(deps, settings).await.unwrap())
 }
 
 /// Seeds what consent leaves behind, plus an expired shared access token.

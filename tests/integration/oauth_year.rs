@@ -41,7 +41,7 @@ async fn a_year_of_refreshes_with_faults_never_loses_the_family() {
         for app in &apps {
             match app.tokens.bearer().await {
                 Ok(_) => {}
-                Err(pseudoproxy::proxy::TokenError::Unavailable(_)) => transient += 1,
+                Err(pseudoproxy::auth::TokenError::Unavailable(_)) => transient += 1,
                 Err(other) => panic!("step {step}: {other}"),
             }
         }

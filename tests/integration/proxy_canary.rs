@@ -184,7 +184,7 @@ impl Case<'_> {
 async fn no_canary_reaches_the_caller_or_the_logs_through_the_proxy() {
     let (rules, report) = shipped();
     let server = MockServer::start().await;
-    let state = state(&server.uri());
+    let state = state(&server.uri()).await;
     let mut labels = Vec::new();
     let mut emails_in_error_bodies = 0;
     for (index, url) in request_per_endpoint(&rules) {
@@ -264,7 +264,7 @@ async fn reversed_tokens_echoed_in_pagination_links_are_retokenized() {
         .mount(&server)
         .await;
     let url = format!("{SPACES_FULL}?favorited-by={token}&limit=2");
-    let reply = invoke(state(&server.uri()), &Event::get(&url)).await;
+    let reply = invoke(state(&server.uri()).await, &Event::get(&url)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let body = reply.text();
     let next = format!("/wiki/api/v2/spaces?favorited-by={token}&cursor=c1");

@@ -230,7 +230,7 @@ async fn hostile_requests_get_their_status_and_never_reach_upstream() {
         .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/json"))
         .mount(&server)
         .await;
-    let state = state(&server.uri());
+    let state = state(&server.uri()).await;
     let rows = rows();
     assert!(rows.len() >= 30, "{} rows", rows.len());
     let mut failures = Vec::new();

@@ -6,7 +6,9 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pseudoproxy::proxy::{self, AppState, TokenError};
+use pseudoproxy::auth::TokenError;
+use pseudoproxy::config::RulesChoice;
+use pseudoproxy::proxy::{self, AppState};
 use pseudoproxy::pseudonym::{PseudonymConfig, Pseudonymizer};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -46,7 +48,7 @@ async fn success_is_the_golden_sanitized_page_with_psoxy_headers() {
         ..PseudonymConfig::default()
     };
     let fingerprint = Pseudonymizer::new(settings.pseudonym.clone()).salt_fingerprint();
-    let state = Arc::new(state_with(settings));
+    let state = Arc::new(state_with(settings).await);
     let reply = invoke(
         state.clone(),
         &Event::get(&format!(
@@ -127,11 +129,11 @@ async fn gzip_when_accepted_and_large_enough() {
             .await;
     }
     let mut s = settings(&server.uri());
-    s.custom_rules = Some((
-        "RULES".into(),
-        "endpoints:\n  - pathTemplate: /big\n  - pathTemplate: /small\n".into(),
-    ));
-    let state = Arc::new(state_with(s));
+    s.rules = RulesChoice::Custom {
+        origin: "RULES".into(),
+        yaml: "endpoints:\n  - pathTemplate: /big\n  - pathTemplate: /small\n".into(),
+    };
+    let state = Arc::new(state_with(s).await);
     let gzip = |p: &str| Event::get(p).header("accept-encoding", "deflate, gzip");
     let reply = invoke(state.clone(), &gzip("/big")).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
@@ -160,7 +162,7 @@ async fn gzip_when_accepted_and_large_enough() {
 
 #[tokio::test]
 async fn health_check_is_sorted_json_and_412_when_something_is_missing() {
-    let state_ok = state("http://127.0.0.1:9");
+    let state_ok = state("http://127.0.0.1:9").await;
     let reply = invoke(
         state_ok,
         &Event::get("/anything").header("x-psoxy-health-check", "true"),
@@ -185,7 +187,7 @@ async fn health_check_is_sorted_json_and_412_when_something_is_missing() {
     settings.missing = vec!["PSOXY_SALT".into()];
     settings.allowed_ip_blocks = Some(pseudoproxy::config::parse::ip_blocks("10.0.0.0/8").unwrap());
     let reply = invoke(
-        Arc::new(state_with(settings)),
+        Arc::new(state_with(settings).await),
         &Event::get("/").header("x-psoxy-health-check", ""),
     )
     .await;
@@ -200,7 +202,7 @@ async fn health_check_is_sorted_json_and_412_when_something_is_missing() {
 #[tokio::test]
 async fn base64_request_bodies_are_decoded_and_refused_on_get() {
     let server = confluence_with(SPACES_FULL, spaces_page1()).await;
-    let state = state(&server.uri());
+    let state = state(&server.uri()).await;
     // "{}" base64-encoded: a body, so a GET with it is refused after the gate.
     let event = Event::get(&format!("{SPACES}?limit=3")).body("e30=", true);
     let reply = invoke(state.clone(), &event).await;
@@ -226,7 +228,7 @@ async fn provoke(case: &Case) -> Reply {
     match case.name {
         "not https" => {
             invoke(
-                state("http://127.0.0.1:9"),
+                state("http://127.0.0.1:9").await,
                 &Event::get(&ok_path).header("x-forwarded-proto", "http"),
             )
             .await
@@ -236,7 +238,7 @@ async fn provoke(case: &Case) -> Reply {
             s.allowed_ip_blocks =
                 Some(pseudoproxy::config::parse::ip_blocks("10.0.0.0/8,2001:db8::/32").unwrap());
             invoke(
-                Arc::new(state_with(s)),
+                Arc::new(state_with(s).await),
                 &Event::get(&ok_path).source_ip("203.0.113.9"),
             )
             .await
@@ -245,34 +247,34 @@ async fn provoke(case: &Case) -> Reply {
             let mut s = settings("http://127.0.0.1:9");
             s.allowed_caller_arns =
                 Some(vec!["arn:aws:iam::123456789012:role/someone-else".into()]);
-            invoke(Arc::new(state_with(s)), &Event::get(&ok_path)).await
+            invoke(Arc::new(state_with(s).await), &Event::get(&ok_path)).await
         }
         "bad override" => {
             let event = Event::get(&ok_path).header("x-psoxy-targetpath", "wiki/no-slash");
-            invoke(state("http://127.0.0.1:9"), &event).await
+            invoke(state("http://127.0.0.1:9").await, &event).await
         }
         "blocked" => {
             invoke(
-                state("http://127.0.0.1:9"),
+                state("http://127.0.0.1:9").await,
                 &Event::get("/wiki/api/v2/pages/1/body"),
             )
             .await
         }
         "rules invalid" => {
             let mut s = settings("http://127.0.0.1:9");
-            s.custom_rules = Some((
-                "RULES".into(),
-                "endpoints:\n  - pathTemplate: 7\n    bogus: 1\n".into(),
-            ));
-            invoke(Arc::new(state_with(s)), &Event::get(&ok_path)).await
+            s.rules = RulesChoice::Custom {
+                origin: "RULES".into(),
+                yaml: "endpoints:\n  - pathTemplate: 7\n    bogus: 1\n".into(),
+            };
+            invoke(Arc::new(state_with(s).await), &Event::get(&ok_path)).await
         }
         "missing config" => {
             let mut s = settings("http://127.0.0.1:9");
             s.missing = vec!["PSOXY_SALT".into(), "CLIENT_ID".into()];
-            invoke(Arc::new(state_with(s)), &Event::get(&ok_path)).await
+            invoke(Arc::new(state_with(s).await), &Event::get(&ok_path)).await
         }
         "revoked" | "token service down" => {
-            let mut state = state_with(settings("http://127.0.0.1:9"));
+            let mut state = state_with(settings("http://127.0.0.1:9")).await;
             state.tokens = Arc::new(FailingTokens(match case.name {
                 "revoked" => || TokenError::Revoked("invalid_grant".into()),
                 _ => || TokenError::Unavailable("token endpoint 503".into()),
@@ -281,9 +283,9 @@ async fn provoke(case: &Case) -> Reply {
         }
         "bad token" => {
             let event = Event::get(&format!("{SPACES}?cursor=p~{}", "A".repeat(64)));
-            invoke(state("http://127.0.0.1:9"), &event).await
+            invoke(state("http://127.0.0.1:9").await, &event).await
         }
-        "connect error" => invoke(state("http://127.0.0.1:9"), &Event::get(&ok_path)).await,
+        "connect error" => invoke(state("http://127.0.0.1:9").await, &Event::get(&ok_path)).await,
         "read timeout" => {
             let server = confluence_with(
                 SPACES_FULL,
@@ -292,7 +294,7 @@ async fn provoke(case: &Case) -> Reply {
             .await;
             let mut s = settings(&server.uri());
             s.request_timeout = Duration::from_millis(300);
-            invoke(Arc::new(state_with(s)), &Event::get(&ok_path)).await
+            invoke(Arc::new(state_with(s).await), &Event::get(&ok_path)).await
         }
         "upstream 404" => {
             let body = r#"{"message":"user ana@acme.example not found"}"#;
@@ -301,12 +303,12 @@ async fn provoke(case: &Case) -> Reply {
                 ResponseTemplate::new(404).set_body_string(body),
             )
             .await;
-            invoke(state(&server.uri()), &Event::get(&ok_path)).await
+            invoke(state(&server.uri()).await, &Event::get(&ok_path)).await
         }
         "not json" => {
             let html = ResponseTemplate::new(200).set_body_string("<html>ana@acme.example</html>");
             let server = confluence_with(SPACES_FULL, html).await;
-            invoke(state(&server.uri()), &Event::get(&ok_path)).await
+            invoke(state(&server.uri()).await, &Event::get(&ok_path)).await
         }
         "too large" => {
             let big = format!(
@@ -316,11 +318,11 @@ async fn provoke(case: &Case) -> Reply {
             let server =
                 confluence_with("/big", ResponseTemplate::new(200).set_body_string(big)).await;
             let mut s = settings(&server.uri());
-            s.custom_rules = Some((
-                "RULES".into(),
-                "endpoints:\n  - pathTemplate: /big\n".into(),
-            ));
-            invoke(Arc::new(state_with(s)), &Event::get("/big")).await
+            s.rules = RulesChoice::Custom {
+                origin: "RULES".into(),
+                yaml: "endpoints:\n  - pathTemplate: /big\n".into(),
+            };
+            invoke(Arc::new(state_with(s).await), &Event::get("/big")).await
         }
         other => panic!("no recipe for {other}"),
     }
@@ -440,7 +442,7 @@ async fn upstream_401_asks_the_token_source_then_passes_the_error() {
     )
     .await;
     let reply = invoke(
-        state(&server.uri()),
+        state(&server.uri()).await,
         &Event::get(&format!("{SPACES}?limit=3")),
     )
     .await;

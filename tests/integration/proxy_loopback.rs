@@ -38,8 +38,7 @@ async fn tokens_reversed_local_bearer_enforced_and_logs_clean() {
         ))
         .mount(&server)
         .await;
-    let mut state = state_with(settings(&server.uri()));
-    state.local_auth_token = Some("local-bearer-canary".into());
+    let state = state_guarded_by(settings(&server.uri()), Some("local-bearer-canary".into())).await;
     let token = Pseudonymizer::new(settings("").pseudonym)
         .tokenize(original)
         .unwrap();

@@ -8,10 +8,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Response, StatusCode};
-use pseudoproxy::config::{AuthSettings, ProxySettings};
-use pseudoproxy::proxy::{
-    self, AccessTokens, AppState, ReqwestUpstream, StaticAccessToken, TokenError,
-};
+use pseudoproxy::auth::{AccessTokens, ManagerConfig, TokenError};
+use pseudoproxy::config::{AuthSettings, ProxySettings, RulesChoice, SystemClock, TokenSource};
+use pseudoproxy::proxy::{self, AppState, Dependencies, ReqwestUpstream, ShippedRules};
 use pseudoproxy::pseudonym::PseudonymConfig;
 use pseudoproxy::secrets::MemoryStore;
 use tower::ServiceExt;
@@ -40,24 +39,41 @@ pub fn settings(upstream_base: &str) -> ProxySettings {
             encryption_key: Some(ENCRYPTION_KEY.into()),
             ..PseudonymConfig::default()
         },
-        custom_rules: None,
+        rules: RulesChoice::Shipped,
         auth: AuthSettings::default(),
+        tokens: TokenSource::Static {
+            parameter: "ACCESS_TOKEN".into(),
+        },
         missing: Vec::new(),
         warnings: Vec::new(),
     }
 }
 
-/// A state with the shipped rules, the real HTTP client and a static token in memory.
-pub fn state_with(settings: ProxySettings) -> AppState {
-    install_log_capture();
-    let store = Arc::new(MemoryStore::with(&[("ACCESS_TOKEN", ACCESS_TOKEN)]));
-    let tokens = Arc::new(StaticAccessToken::new(store, "ACCESS_TOKEN"));
-    let upstream = Arc::new(ReqwestUpstream::new().unwrap());
-    AppState::new(settings, proxy::bootstrap::DEFAULT_RULES, upstream, tokens)
+/// A state with the shipped rules, the real HTTP client and a static token in memory,
+/// built by the proxy's one constructor.
+pub async fn state_with(settings: ProxySettings) -> AppState {
+    state_guarded_by(settings, None).await
 }
 
-pub fn state(upstream_base: &str) -> Arc<AppState> {
-    Arc::new(state_with(settings(upstream_base)))
+/// [`state_with`], for a `serve` that requires `Authorization: Bearer <local_auth_token>`.
+pub async fn state_guarded_by(
+    settings: ProxySettings,
+    local_auth_token: Option<String>,
+) -> AppState {
+    install_log_capture();
+    let deps = Dependencies {
+        store: Arc::new(MemoryStore::with(&[("ACCESS_TOKEN", ACCESS_TOKEN)])),
+        clock: Arc::new(SystemClock),
+        upstream: Arc::new(ReqwestUpstream::new().unwrap()),
+        shipped_rules: ShippedRules::Embedded,
+        tuning: ManagerConfig::default(),
+        local_auth_token,
+    };
+    proxy::build(deps, settings).await.unwrap()
+}
+
+pub async fn state(upstream_base: &str) -> Arc<AppState> {
+    Arc::new(state_with(settings(upstream_base)).await)
 }
 
 /// An access-token source that always fails the given way.

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use pseudoproxy::config::{ConfigResolver, Env, SystemClock};
+use pseudoproxy::config::{ConfigResolver, Env, RulesChoice, SystemClock};
 use pseudoproxy::secrets::{SecretStore, SsmStore};
 
 /// True when moto is up. In CI its absence is a failure, not a skip.
@@ -27,7 +27,7 @@ fn moto_is_up() -> bool {
 }
 
 async fn store() -> Arc<SsmStore> {
-    Arc::new(SsmStore::from_env(&Env::from_process()).await)
+    Arc::new(SsmStore::connect(None).await)
 }
 
 /// A parameter path no other test uses.
@@ -206,8 +206,10 @@ async fn resolver_with_slash_prefixes_and_fill_me_salt() {
     let resolver = ConfigResolver::new(env, ssm.clone(), Arc::new(SystemClock));
     let settings = resolver.settings().await.unwrap();
     assert_eq!(settings.missing, ["PSOXY_SALT"], "fill me salt is missing");
-    let (rules_name, _) = settings.custom_rules.unwrap();
-    assert_eq!(rules_name, format!("{instance}RULES"));
+    let RulesChoice::Custom { origin, .. } = settings.rules else {
+        panic!("the RULES parameter was not read");
+    };
+    assert_eq!(origin, format!("{instance}RULES"));
     assert_eq!(
         resolver.get("CLIENT_ID").await.unwrap().as_deref(),
         Some("cid")
@@ -256,4 +258,45 @@ async fn get_many_batches_and_answers_exactly_like_get() {
         let single = ssm.get(name).await.unwrap().map(|p| (p.value, p.version));
         assert_eq!(got, single, "{name}");
     }
+}
+
+/// Lambda with SSM, the production shape: the Lambda front door's state is built through
+/// the proxy's one constructor from parameters in the SSM-compatible server, with the
+/// OAuth token manager chosen because a client and a refresh token are configured.
+#[tokio::test]
+async fn lambda_with_ssm_builds_a_serving_state() {
+    if !moto_is_up() {
+        return;
+    }
+    let ssm = store().await;
+    let root = unique("lambda");
+    let (instance, shared) = (format!("{root}confluence/"), format!("{root}shared/"));
+    for (name, value) in [
+        (format!("{shared}PSOXY_SALT"), "lambda-salt"),
+        (format!("{instance}CLIENT_ID"), "cid"),
+        (format!("{instance}CLIENT_SECRET"), "csecret"),
+        (format!("{instance}REFRESH_TOKEN"), "rt"),
+        (format!("{instance}CONFLUENCE_CLOUD_ID"), "cloud-1"),
+    ] {
+        ssm.put(&name, value).await.unwrap();
+    }
+    let env = lambda_env(&[
+        ("PATH_TO_INSTANCE_CONFIG", &instance),
+        ("PATH_TO_SHARED_CONFIG", &shared),
+    ]);
+    let state = pseudoproxy::proxy::startup::lambda_state_from(env)
+        .await
+        .unwrap();
+    assert!(
+        state.settings.missing.is_empty(),
+        "{:?}",
+        state.settings.missing
+    );
+    assert_eq!(state.settings.pseudonym.salt, "lambda-salt");
+    assert!(matches!(
+        state.settings.tokens,
+        pseudoproxy::config::TokenSource::OAuth { .. }
+    ));
+    assert!(state.tokens.status().await.is_some(), "the token manager");
+    assert!(state.rules.is_ok() && !state.custom_rules());
 }

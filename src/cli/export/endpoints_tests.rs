@@ -5,7 +5,7 @@
 use super::endpoints::*;
 
 fn shipped() -> crate::rules::RuleSet {
-    let (origin, text) = crate::proxy::bootstrap::DEFAULT_RULES;
+    let (origin, text) = crate::rules::SHIPPED_RULES;
     crate::rules::from_str(text, origin).unwrap()
 }
 

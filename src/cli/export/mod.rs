@@ -177,7 +177,7 @@ fn load_rules(path: Option<&Path>) -> Result<crate::rules::RuleSet, CliError> {
                 .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?,
         ),
         None => {
-            let (origin, text) = crate::proxy::bootstrap::DEFAULT_RULES;
+            let (origin, text) = crate::rules::SHIPPED_RULES;
             (origin.to_owned(), text.to_owned())
         }
     };

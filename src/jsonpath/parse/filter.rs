@@ -15,11 +15,11 @@
 
 use regex::{Regex, RegexBuilder};
 
+use super::{MAX_DEPTH, parse_segments};
 use crate::jsonpath::JsonPathError;
 use crate::jsonpath::ast::{CmpOp, Expr, Operand, OperandPath, OperandStep, Segment, Selector};
 use crate::jsonpath::decimal::Decimal;
 use crate::jsonpath::lexer::{Cursor, err};
-use super::{MAX_DEPTH, parse_segments};
 
 /// Parses from just after `[?(` through the matching `)`; `open` is the `[` offset.
 pub(crate) fn parse_filter(

@@ -8,10 +8,10 @@ use serde::de::value::{StrDeserializer, UnitDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, Visitor};
 use serde_saphyr::Location;
 
-use super::de_error::DeError;
-use crate::rules::diagnostics::did_you_mean;
 use super::Node;
 use super::de::NodeDe;
+use super::de_error::DeError;
+use crate::rules::diagnostics::did_you_mean;
 
 pub(crate) struct SeqAcc<'a> {
     de: NodeDe<'a>,

@@ -15,11 +15,11 @@
 
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
-use super::de_error::{DeError, describe};
-use crate::rules::diagnostics::{Problem, did_you_mean};
-use super::{Node, Value, tag_position};
 use super::access::{EnumAcc, MapAcc, SeqAcc, SpannedDe, StructAcc};
+use super::de_error::{DeError, describe};
 use super::recover::Ctx;
+use super::{Node, Value, tag_position};
+use crate::rules::diagnostics::{Problem, did_you_mean};
 
 /// The newtype name through which `serde_saphyr::Spanned` asks for a location.
 pub(crate) const SPANNED_NEWTYPE: &str = "__yaml_spanned";

@@ -20,9 +20,9 @@ use std::collections::HashSet;
 use serde::de::DeserializeOwned;
 use serde_saphyr::Location;
 
-use crate::rules::diagnostics::Problem;
 use super::Node;
 use super::de::NodeDe;
+use crate::rules::diagnostics::Problem;
 
 /// More passes than this means a pathological file; the problems so far are reported.
 const MAX_PASSES: usize = 100;
@@ -138,8 +138,8 @@ pub(crate) fn deserialize_recovering<T: DeserializeOwned>(root: &Node, src: &str
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
-    use crate::rules::yaml::parse;
     use crate::rules::raw::{RawRules, RawTransform};
+    use crate::rules::yaml::parse;
 
     fn recover(src: &str) -> Recovered<RawRules> {
         deserialize_recovering::<RawRules>(&parse(src).unwrap(), src)

@@ -1,19 +1,18 @@
-//! The seam for upstream bearer tokens.
+//! The seam for upstream bearer tokens: what the proxy asks for a token and tells when the
+//! source rejected one ([`AccessTokens`]), and its errors ([`TokenError`]).
 //!
-//! [`AccessTokens`] is what the pipeline asks for a token and tells when the source
-//! rejected one. Until the OAuth token manager lands (refresh, single-flight, lock),
-//! [`StaticAccessToken`] reads the `ACCESS_TOKEN` parameter from the secret store on
-//! every call (no cache, so a rotated value is picked up at once). It accepts a raw
-//! token or Psoxy's shared-token JSON `{"token":"…","expirationDate":<epoch millis>}`.
+//! Two implementations: the OAuth [`super::TokenManager`] (refresh, single flight, lock,
+//! write-back), and [`StaticAccessToken`], which reads the `ACCESS_TOKEN` parameter from
+//! the secret store on every call (no cache, so a replaced value is picked up at once) —
+//! for deployments without an OAuth client (`serve --demo`, a hand-placed token). Both
+//! read the stored value with the one parser, [`super::ledger::stored_access_token`].
 //!
 //! Invariant: no token text ever appears in an error, `Debug` output or a log line.
 
 use std::sync::Arc;
 
+use super::ledger::stored_access_token;
 use crate::secrets::SecretStore;
-
-/// Terraform's placeholder: a parameter holding it counts as absent.
-pub const FILL_ME: &str = "fill me";
 
 /// Why no bearer token could be had. Names parameters, never values.
 #[derive(Debug, thiserror::Error)]
@@ -38,12 +37,12 @@ pub trait AccessTokens: Send + Sync + std::fmt::Debug {
     /// [`AccessTokens::bearer`] returns a different token (the pipeline retries once).
     async fn on_unauthorized(&self, rejected: &str);
     /// Token-family and refresh state for the health check; `None` for a static token.
-    async fn status(&self) -> Option<crate::auth::TokenStatus> {
+    async fn status(&self) -> Option<super::TokenStatus> {
         None
     }
 }
 
-/// Reads a static token from the secret store (until the OAuth manager lands).
+/// Reads a static token from the secret store on every call.
 #[derive(Debug, Clone)]
 pub struct StaticAccessToken {
     store: Arc<dyn SecretStore>,
@@ -60,20 +59,6 @@ impl StaticAccessToken {
     }
 }
 
-/// The token inside a stored value: Psoxy's JSON form or the raw token.
-pub fn parse_stored_token(value: &str) -> Option<String> {
-    let value = value.trim();
-    if value.is_empty() || value == FILL_ME {
-        return None;
-    }
-    if value.starts_with('{') {
-        let json: serde_json::Value = serde_json::from_str(value).ok()?;
-        let token = json.get("token")?.as_str()?.trim();
-        return (!token.is_empty()).then(|| token.to_owned());
-    }
-    Some(value.to_owned())
-}
-
 #[async_trait::async_trait]
 impl AccessTokens for StaticAccessToken {
     async fn bearer(&self) -> Result<String, TokenError> {
@@ -84,7 +69,8 @@ impl AccessTokens for StaticAccessToken {
             other => TokenError::Unavailable(other.to_string()),
         })?;
         stored
-            .and_then(|p| parse_stored_token(&p.value))
+            .and_then(|p| stored_access_token(&p.value))
+            .map(|(token, _expiry)| token)
             .ok_or_else(|| TokenError::Missing(self.parameter.clone()))
     }
 
@@ -101,26 +87,6 @@ impl AccessTokens for StaticAccessToken {
 mod tests {
     use super::*;
     use crate::secrets::MemoryStore;
-
-    #[test]
-    fn stored_token_forms() {
-        let cases = [
-            ("abc.def", Some("abc.def")),
-            ("  abc \n", Some("abc")),
-            (
-                r#"{"token":"xyz","expirationDate":1700000000000}"#,
-                Some("xyz"),
-            ),
-            (r#"{"token":""}"#, None),
-            (r#"{"expirationDate":1}"#, None),
-            ("{not json", None),
-            ("fill me", None),
-            ("", None),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(parse_stored_token(input).as_deref(), expected, "{input:?}");
-        }
-    }
 
     #[tokio::test]
     async fn static_token_reads_the_store_each_time() {

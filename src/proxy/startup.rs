@@ -1,0 +1,170 @@
+//! Building the proxy's state: [`build`] is the one constructor of [`AppState`], used by
+//! every front door (Lambda, `serve`, `serve --demo`) and by the tests, which differ only
+//! in the [`Dependencies`] they pass.
+//!
+//! The settings arrive complete from [`crate::config::resolve`] (rules choice, OAuth
+//! strategy and token source included); `build` compiles the rules that the settings
+//! choose, makes the pseudonymizer, and connects the token source to the store. Nothing
+//! changes the state afterwards.
+//!
+//! Invariant: missing or invalid settings never stop the app: they are listed by name in
+//! `ProxySettings::missing`, so every request gets 500 `CONNECTION_SETUP` and the health
+//! check says why. Only a process that cannot make an HTTP client fails to start.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::{AppState, CompiledRules, ReqwestUpstream, Upstream, compile_rules};
+use crate::auth::{AccessTokens, ManagerConfig, StaticAccessToken, TokenEndpoint, TokenManager};
+use crate::config::names::PSEUDOPROXY_SECRETS_FILE;
+use crate::config::{
+    self, Clock, Env, Overrides, ProxySettings, RulesChoice, SystemClock, TokenSource,
+};
+use crate::secrets::{MemoryStore, SecretStore};
+
+/// What the state is built from besides the settings: the seams to the outside world.
+pub struct Dependencies {
+    /// Where parameters, tokens and the refresh lock live.
+    pub store: Arc<dyn SecretStore>,
+    /// Time for token expiry and the lock (tests inject a manual clock).
+    pub clock: Arc<dyn Clock>,
+    /// The source API.
+    pub upstream: Arc<dyn Upstream>,
+    /// The rules served when the settings choose the shipped ones.
+    pub shipped_rules: ShippedRules,
+    /// Token-manager tunables (tests shorten the waits).
+    pub tuning: ManagerConfig,
+    /// `serve` on a non-loopback address: the bearer token every request must carry.
+    pub local_auth_token: Option<String>,
+}
+
+/// The shipped rules: compiled on demand, or already being compiled.
+pub enum ShippedRules {
+    /// Compile the rules embedded in the binary ([`crate::rules::SHIPPED_RULES`]).
+    Embedded,
+    /// Compiled elsewhere since start-up (Lambda overlaps it with the store reads);
+    /// awaited only when no custom rules replace them.
+    Pending(Pin<Box<dyn Future<Output = CompiledRules> + Send>>),
+}
+
+impl ShippedRules {
+    /// Starts compiling the embedded rules on the blocking pool now.
+    pub fn compile_in_background() -> ShippedRules {
+        let task = tokio::task::spawn_blocking(|| compile_rules(crate::rules::SHIPPED_RULES));
+        ShippedRules::Pending(Box::pin(async {
+            // A panic while compiling is a rules failure (500 RULES_INVALID), never a pass.
+            task.await
+                .unwrap_or_else(|e| Err(format!("compiling the shipped rules failed: {e}")))
+        }))
+    }
+
+    async fn compiled(self) -> CompiledRules {
+        match self {
+            ShippedRules::Embedded => compile_rules(crate::rules::SHIPPED_RULES),
+            ShippedRules::Pending(compiling) => compiling.await,
+        }
+    }
+}
+
+/// Why the state could not be built (the process cannot serve at all).
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("cannot build the token endpoint client: {0}")]
+    TokenEndpoint(String),
+}
+
+/// The one constructor of [`AppState`].
+pub async fn build(deps: Dependencies, settings: ProxySettings) -> Result<AppState, BuildError> {
+    let tokens = token_source(&settings, &deps)?;
+    let rules = match &settings.rules {
+        RulesChoice::Custom { origin, yaml } => compile_rules((origin, yaml)),
+        RulesChoice::Shipped => deps.shipped_rules.compiled().await,
+    };
+    Ok(AppState {
+        pseudonymizer: crate::pseudonym::Pseudonymizer::new(settings.pseudonym.clone()),
+        settings,
+        rules,
+        upstream: deps.upstream,
+        tokens,
+        local_auth_token: deps.local_auth_token,
+    })
+}
+
+/// The token source the settings chose, connected to the store.
+fn token_source(
+    settings: &ProxySettings,
+    deps: &Dependencies,
+) -> Result<Arc<dyn AccessTokens>, BuildError> {
+    match &settings.tokens {
+        TokenSource::Static { parameter } => Ok(Arc::new(StaticAccessToken::new(
+            deps.store.clone(),
+            parameter.clone(),
+        ))),
+        TokenSource::OAuth { client, parameters } => {
+            let tuning = ManagerConfig {
+                use_shared_token: settings.auth.use_shared_token,
+                ..deps.tuning.clone()
+            };
+            let endpoint =
+                TokenEndpoint::new(settings.auth.refresh_endpoint.clone(), tuning.token_timeout)
+                    .map_err(|e| BuildError::TokenEndpoint(e.to_string()))?;
+            Ok(Arc::new(TokenManager::new(
+                deps.store.clone(),
+                deps.clock.clone(),
+                endpoint,
+                parameters.clone(),
+                client.clone(),
+                tuning,
+            )))
+        }
+    }
+}
+
+/// A [`MemoryStore`] seeded from a flat JSON object file `{"NAME": "value", …}`: a
+/// fixture for local Lambda runs (`cargo lambda watch`) via `PSEUDOPROXY_SECRETS_FILE`.
+pub fn memory_store_from_file(path: &std::path::Path) -> Result<MemoryStore, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read secrets file {}: {e}", path.display()))?;
+    let values: std::collections::BTreeMap<String, String> = serde_json::from_str(&text)
+        .map_err(|_| format!("{} is not a JSON object of strings", path.display()))?;
+    let pairs: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    Ok(MemoryStore::with(&pairs))
+}
+
+/// The Lambda front door's state: SSM Parameter Store (honouring
+/// `AWS_ENDPOINT_URL[_SSM]`), or the `PSEUDOPROXY_SECRETS_FILE` fixture for local runs.
+///
+/// The shipped rules are compiled on the blocking pool meanwhile: CPU work that overlaps
+/// building the SSM client and waiting for the settings.
+pub async fn lambda_state() -> Result<AppState, String> {
+    lambda_state_from(Env::from_process()).await
+}
+
+/// [`lambda_state`] for the environment `env`.
+pub async fn lambda_state_from(env: Env) -> Result<AppState, String> {
+    let shipped_rules = ShippedRules::compile_in_background();
+    let store: Arc<dyn SecretStore> = match env.get(PSEUDOPROXY_SECRETS_FILE) {
+        Some(path) => Arc::new(memory_store_from_file(std::path::Path::new(path))?),
+        None => Arc::new(config::store::ssm(&env).await),
+    };
+    let upstream: Arc<dyn Upstream> = Arc::new(ReqwestUpstream::new().map_err(|e| e.to_string())?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let settings = config::resolve(env, store.clone(), clock.clone(), Overrides::default()).await;
+    let deps = Dependencies {
+        store,
+        clock,
+        upstream,
+        shipped_rules,
+        tuning: ManagerConfig::default(),
+        local_auth_token: None,
+    };
+    build(deps, settings).await.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+#[path = "startup_tests.rs"]
+mod tests;
