@@ -35,6 +35,7 @@ pub mod config;
 pub mod jackson;
 pub mod jsonpath;
 pub mod lint;
+pub mod percent;
 #[cfg(feature = "runtime")]
 pub mod proxy;
 pub mod pseudonym;

@@ -42,7 +42,12 @@ pub fn decode_strict(text: &str, plus: Plus) -> Result<String, Malformed> {
     while let Some(&byte) = bytes.get(i) {
         match byte {
             b'%' => {
-                out.push(bytes.get(i + 1..i + 3).and_then(hex_byte).ok_or(Malformed)?);
+                out.push(
+                    bytes
+                        .get(i + 1..i + 3)
+                        .and_then(hex_byte)
+                        .ok_or(Malformed)?,
+                );
                 i += 3;
                 continue;
             }
@@ -163,8 +168,11 @@ mod tests {
         for text in ["a/b?c#d", "x%y", "..", "ü"] {
             let encoded = encode_value(text);
             assert_eq!(decode_strict(&encoded, Plus::IsPlus).unwrap(), text);
-            assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric()
-                || matches!(b, b'%' | b'-' | b'_' | b'~')));
+            assert!(
+                encoded
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'-' | b'_' | b'~'))
+            );
         }
     }
 }

@@ -168,7 +168,11 @@ async fn fill_me_and_empty_count_as_absent_at_every_level() {
     assert_eq!(r.get("PSOXY_SALT").await.unwrap(), None);
     assert_eq!(r.get("PSOXY_ENCRYPTION_KEY").await.unwrap(), None);
     let settings = r.settings().await.unwrap();
-    assert_eq!(settings.missing, ["PSOXY_SALT"]);
+    // The shared CLIENT_ID configures an OAuth client, whose other pieces are absent.
+    assert_eq!(
+        settings.missing,
+        ["PSOXY_SALT", "CLIENT_SECRET", "REFRESH_TOKEN"]
+    );
     assert_eq!(
         settings.upstream_base, "https://api.atlassian.com",
         "fill me → default"

@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::caller::{Caller, ip_allowed};
+use super::error::ProxyError;
 use super::upstream::UpstreamRequest;
-use crate::auth::{TokenError, TokenStatus};
+use crate::auth::TokenStatus;
 
 pub const HEALTH_HEADER: &str = "x-psoxy-health-check";
 
@@ -117,17 +118,10 @@ fn token_health(status: &TokenStatus, warnings: &mut Vec<String>) -> bool {
     true
 }
 
-/// Obtains a token and asks the source which sites it grants; `Err` is a public reason.
+/// Obtains a token and asks the source which sites it grants (through the same source
+/// call as every data request); `Err` is a public reason.
 async fn deep_check(state: &AppState) -> Result<(), String> {
-    let token = state
-        .tokens
-        .bearer()
-        .await
-        .map_err(|e| format!("no access token: {}", token_error_kind(&e)))?;
     let mut headers = axum::http::HeaderMap::new();
-    let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| "access token is not a valid header value".to_owned())?;
-    headers.insert(header::AUTHORIZATION, bearer);
     headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     let request = UpstreamRequest {
         method: Method::GET,
@@ -139,21 +133,22 @@ async fn deep_check(state: &AppState) -> Result<(), String> {
         body: None,
         timeout: state.settings.request_timeout,
     };
-    match state.upstream.send(request).await {
+    match super::source::call(state, request).await {
         Ok(response) if response.status.is_success() => Ok(()),
         Ok(response) => Err(format!(
             "source answered {} to accessible-resources",
             response.status.as_u16()
         )),
-        Err(e) => Err(format!("source unreachable: {e}")),
-    }
-}
-
-fn token_error_kind(error: &TokenError) -> &'static str {
-    match error {
-        TokenError::Missing(_) => "token parameter missing",
-        TokenError::Revoked(_) => "refresh token revoked; re-run the consent flow",
-        TokenError::Unavailable(_) => "token source unavailable",
+        Err(error) => Err(match error {
+            ProxyError::SourceAuthRevoked(_) => {
+                "no access token: refresh token revoked; re-run the consent flow".to_owned()
+            }
+            ProxyError::ConnectionSetup(_) => "no access token: token parameter missing".to_owned(),
+            ProxyError::ConfigurationFailure(_) => {
+                "no access token: token source unavailable".to_owned()
+            }
+            other => format!("source unreachable: {other}"),
+        }),
     }
 }
 

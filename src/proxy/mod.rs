@@ -11,12 +11,12 @@
 
 mod audit;
 mod caller;
-mod echo;
 mod error;
 mod health;
 pub mod logging;
 mod pipeline;
 mod respond;
+mod source;
 pub mod startup;
 mod target;
 mod upstream;
@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 pub use caller::{arn_matches, ip_allowed};
 pub use error::{ERROR_HEADER, ProxyError};
-pub use respond::{GZIP_MIN_BYTES, MAX_ERROR_BODY, MAX_RESPONSE_BYTES};
+pub use respond::{GZIP_MIN_BYTES, MAX_RESPONSE_BYTES};
 pub use startup::{BuildError, Dependencies, ShippedRules, build};
 pub use upstream::{
     MAX_UPSTREAM_BODY, ReqwestUpstream, Upstream, UpstreamError, UpstreamRequest, UpstreamResponse,

@@ -15,15 +15,14 @@ use tracing::Instrument;
 
 use super::audit::{Audit, query_shape};
 use super::caller::{self, Caller};
-use super::echo::Echoes;
 use super::error::ProxyError;
 use super::health::{self, HEALTH_HEADER};
-use super::respond;
 use super::target::{self, Target};
-use super::upstream::{UpstreamError, UpstreamRequest, UpstreamResponse};
-use super::{AppState, VERSION};
-use crate::auth::TokenError;
+use super::upstream::{UpstreamRequest, UpstreamResponse};
+use super::{AppState, VERSION, respond, source};
+use crate::pseudonym::url::reverse_tokens;
 use crate::rules::{Endpoint, RuleSet};
+use crate::sanitize::LinkProtection;
 
 /// Largest request body read; larger ones are refused (no endpoint needs more).
 pub const MAX_REQUEST_BODY: usize = 256 * 1024;
@@ -120,18 +119,18 @@ async fn run(
             "GET and HEAD requests must not have a body",
         ));
     }
-    // §2.7
-    let path = target::reverse_tokens(&target.path, &state.pseudonymizer)?;
+    // §2.7: each token decrypted once; the reversals travel on to link protection.
+    let reverse = |text: &str| reverse_tokens(text, &state.pseudonymizer);
+    let path = reverse(&target.path).map_err(ProxyError::TokenInvalid)?;
     let query = match &target.query {
-        Some(q) => Some(target::reverse_tokens(q, &state.pseudonymizer)?),
+        Some(q) => Some(reverse(q).map_err(ProxyError::TokenInvalid)?),
         None => None,
     };
     // §2.8
-    let url = match query.as_deref() {
-        Some(q) if !q.is_empty() => {
-            format!("{}{path}?{q}", settings.upstream_base.trim_end_matches('/'))
-        }
-        _ => format!("{}{path}", settings.upstream_base.trim_end_matches('/')),
+    let base = settings.upstream_base.trim_end_matches('/');
+    let url = match &query {
+        Some(q) if !q.text.is_empty() => format!("{base}{}?{}", path.text, q.text),
+        _ => format!("{base}{}", path.text),
     };
     let upstream_request = UpstreamRequest {
         method: parts.method.clone(),
@@ -140,12 +139,12 @@ async fn run(
         body: (!bodiless && !body.is_empty()).then_some(body),
         timeout: settings.request_timeout,
     };
-    let upstream = exchange(state, upstream_request).await?;
+    let upstream = source::call(state, upstream_request).await?;
     audit.upstream_status = Some(upstream.status.as_u16());
     let delivery = Delivery {
         wants_gzip: respond::accepts_gzip(&parts.headers),
         caller,
-        echoes: Echoes::new(&target, &path, query.as_deref(), &state.pseudonymizer),
+        links: LinkProtection::new(&target.path, target.query.as_deref(), &path, query.as_ref()),
     };
     // §2.9 – §2.11
     if upstream.status.is_success() {
@@ -156,11 +155,11 @@ async fn run(
 }
 
 /// How the answer goes back: compression, the caller, and what the request revealed to
-/// the source (pagination links echo it; see `echo`).
+/// the source (pagination links echo it; see `sanitize::LinkProtection`).
 struct Delivery<'a> {
     wants_gzip: bool,
     caller: &'a Caller,
-    echoes: Echoes,
+    links: LinkProtection,
 }
 
 fn sanitized_response(
@@ -173,13 +172,18 @@ fn sanitized_response(
 ) -> Result<Response<Body>, ProxyError> {
     let text = std::str::from_utf8(&upstream.body)
         .map_err(|_| ProxyError::SanitizationFailed("response body is not UTF-8".to_owned()))?;
-    let sanitized = crate::sanitize::sanitize(rules, endpoint, &state.pseudonymizer, text)
-        .map_err(|e| ProxyError::SanitizationFailed(e.to_string()))?;
+    let sanitized = crate::sanitize::sanitize_response(
+        rules,
+        endpoint,
+        &state.pseudonymizer,
+        text,
+        &delivery.links,
+    )
+    .map_err(|e| ProxyError::SanitizationFailed(e.to_string()))?;
     audit.report = sanitized.report;
-    let body = delivery.echoes.protect_body(sanitized.body);
+    let body = sanitized.body;
     let mut headers = HeaderMap::new();
-    respond::pass_through(&upstream.headers, &mut headers);
-    delivery.echoes.protect_headers(&mut headers);
+    respond::pass_through(&upstream.headers, &mut headers, &delivery.links);
     let added = [
         ("x-psoxy-rules-sha", rules.sha1_hex.clone()),
         ("x-psoxy-psoxy-version", VERSION.to_owned()),
@@ -208,14 +212,14 @@ fn api_error_response(
     delivery: &Delivery,
 ) -> Response<Body> {
     let mut headers = HeaderMap::new();
-    respond::pass_through(&upstream.headers, &mut headers);
-    delivery.echoes.protect_headers(&mut headers);
+    respond::pass_through(&upstream.headers, &mut headers, &delivery.links);
     respond::mark_api_error(&mut headers);
-    let body = respond::error_body(upstream.status, &upstream.body, &state.pseudonymizer);
-    let body = match String::from_utf8(body) {
-        Ok(text) => delivery.echoes.protect_body(text).into_bytes(),
-        Err(e) => e.into_bytes(),
-    };
+    let body = crate::sanitize::error_body(
+        upstream.status.as_u16(),
+        &upstream.body,
+        &state.pseudonymizer,
+        &delivery.links,
+    );
     match respond::encode(body, delivery.wants_gzip) {
         Ok(encoded) => respond::build(
             upstream.status,
@@ -259,53 +263,6 @@ fn forward_headers(incoming: &HeaderMap, rules: &RuleSet, endpoint: &Endpoint) -
         out.insert(header::USER_AGENT, agent);
     }
     out
-}
-
-/// Calls the source with a bearer token; on 401, tells the token source and retries once
-/// if it then offers a different token.
-async fn exchange(
-    state: &AppState,
-    request: UpstreamRequest,
-) -> Result<UpstreamResponse, ProxyError> {
-    let token = state.tokens.bearer().await.map_err(token_error)?;
-    let response = send(state, &request, &token).await?;
-    if response.status != axum::http::StatusCode::UNAUTHORIZED {
-        return Ok(response);
-    }
-    state.tokens.on_unauthorized(&token).await;
-    match state.tokens.bearer().await {
-        Ok(fresh) if fresh != token => send(state, &request, &fresh).await,
-        _ => Ok(response),
-    }
-}
-
-async fn send(
-    state: &AppState,
-    request: &UpstreamRequest,
-    token: &str,
-) -> Result<UpstreamResponse, ProxyError> {
-    let mut request = request.clone();
-    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-        ProxyError::ConnectionSetup(vec!["ACCESS_TOKEN (not a valid header value)".to_owned()])
-    })?;
-    request.headers.insert(header::AUTHORIZATION, bearer);
-    state.upstream.send(request).await.map_err(|e| match e {
-        UpstreamError::Connect(why) | UpstreamError::Other(why) => {
-            ProxyError::ConnectionToSource(why)
-        }
-        UpstreamError::Timeout => ProxyError::SourceReadTimeout,
-        UpstreamError::TooLarge => ProxyError::ResponseTooLarge(
-            "the source response is too large to sanitize; request fewer items (lower `limit`)",
-        ),
-    })
-}
-
-fn token_error(error: TokenError) -> ProxyError {
-    match error {
-        TokenError::Missing(name) => ProxyError::ConnectionSetup(vec![name]),
-        TokenError::Revoked(why) => ProxyError::SourceAuthRevoked(why),
-        TokenError::Unavailable(why) => ProxyError::ConfigurationFailure(why),
-    }
 }
 
 /// `Authorization: Bearer <expected>`, compared in constant time.

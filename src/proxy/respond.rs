@@ -1,27 +1,20 @@
-//! Shaping responses: pass-through headers, added headers, gzip, the size guard, and the
-//! body of upstream errors (spec §2.9–§2.11).
-//!
-//! Invariant: an upstream error body reaches the caller only as JSON of at most
-//! [`MAX_ERROR_BODY`] bytes with every email address in every string pseudonymized;
-//! anything else is replaced by `{"error":"API_ERROR","status":N}`.
+//! Shaping responses: pass-through headers (with `Link` protected), added headers, gzip
+//! and the size guard (docs/proxy.md, "Responses"). The bodies themselves are made by the
+//! pure core (`sanitize::sanitize_response`, `sanitize::error_body`).
 
 use std::io::Write;
 
+use super::error::{ERROR_HEADER, ProxyError};
+use crate::sanitize::LinkProtection;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use serde_json::Value;
-
-use super::error::{ERROR_HEADER, ProxyError};
-use crate::pseudonym::Pseudonymizer;
 
 /// Bodies at least this long are gzipped when the caller accepts gzip.
 pub const GZIP_MIN_BYTES: usize = 2048;
 /// Lambda's 6 MB response payload limit, less headroom for the JSON envelope and headers.
 pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 - 64 * 1024;
-/// Largest upstream error body passed through.
-pub const MAX_ERROR_BODY: usize = 16 * 1024;
 
 const PASS_THROUGH: [&str; 7] = [
     "content-type",
@@ -33,15 +26,28 @@ const PASS_THROUGH: [&str; 7] = [
     "retry-after",
 ];
 
-/// Copies the pass-through headers of spec §2.10 from `upstream` into `out`.
-pub fn pass_through(upstream: &HeaderMap, out: &mut HeaderMap) {
+/// Copies the pass-through headers from `upstream` into `out`; each `Link` value is
+/// protected by `links` (dropped when it cannot be).
+pub fn pass_through(upstream: &HeaderMap, out: &mut HeaderMap, links: &LinkProtection) {
     for (name, value) in upstream {
         let n = name.as_str();
         let passes = PASS_THROUGH.contains(&n)
             || n.starts_with("x-ratelimit-")
             || n.starts_with("ratelimit-")
             || n == "ratelimit";
-        if passes {
+        if !passes {
+            continue;
+        }
+        if name == header::LINK {
+            let protected = value
+                .to_str()
+                .ok()
+                .and_then(|text| links.protect_link_header(text))
+                .and_then(|text| HeaderValue::from_str(&text).ok());
+            if let Some(protected) = protected {
+                out.append(name.clone(), protected);
+            }
+        } else {
             out.append(name.clone(), value.clone());
         }
     }
@@ -134,25 +140,6 @@ pub fn build(
     response
 }
 
-/// Spec §2.9 divergence: the body to send for an upstream non-2xx answer.
-pub fn error_body(status: StatusCode, body: &[u8], pseudonymizer: &Pseudonymizer) -> Vec<u8> {
-    let fallback = || {
-        serde_json::json!({ "error": "API_ERROR", "status": status.as_u16() })
-            .to_string()
-            .into_bytes()
-    };
-    if body.len() > MAX_ERROR_BODY {
-        return fallback();
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(mut value) => {
-            pseudonymize_emails(&mut value, pseudonymizer);
-            serde_json::to_vec(&value).unwrap_or_else(|_| fallback())
-        }
-        Err(_) => fallback(),
-    }
-}
-
 /// Marks a response as an upstream error.
 pub fn mark_api_error(headers: &mut HeaderMap) {
     headers.insert(ERROR_HEADER, HeaderValue::from_static("API_ERROR"));
@@ -162,48 +149,10 @@ pub fn mark_api_error(headers: &mut HeaderMap) {
     );
 }
 
-fn email_pattern() -> &'static regex::Regex {
-    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    PATTERN.get_or_init(|| {
-        #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
-        regex::Regex::new(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+").unwrap()
-    })
-}
-
-/// Every email address in every string (keys included) replaced by its pseudonym.
-pub fn pseudonymize_emails(value: &mut Value, pseudonymizer: &Pseudonymizer) {
-    let replace = |text: &str| -> String {
-        email_pattern()
-            .replace_all(text, |caps: &regex::Captures| {
-                let found = caps.get(0).map_or("", |m| m.as_str());
-                match pseudonymizer.pseudonymize(found, false) {
-                    Ok(Some(p)) => p.url_safe_token(),
-                    _ => "[email]".to_owned(),
-                }
-            })
-            .into_owned()
-    };
-    match value {
-        Value::String(text) => *text = replace(text),
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|v| pseudonymize_emails(v, pseudonymizer)),
-        Value::Object(map) => {
-            let entries = std::mem::take(map);
-            for (key, mut v) in entries {
-                pseudonymize_emails(&mut v, pseudonymizer);
-                map.insert(replace(&key), v);
-            }
-        }
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::pseudonym::PseudonymConfig;
 
     #[test]
     fn accept_encoding_table() {
@@ -224,31 +173,6 @@ mod tests {
             );
             assert_eq!(accepts_gzip(&headers), expected, "{value:?}");
         }
-    }
-
-    #[test]
-    fn error_bodies_only_json_small_and_emails_hidden() {
-        let p = Pseudonymizer::new(PseudonymConfig {
-            salt: "salt".into(),
-            ..Default::default()
-        });
-        let status = StatusCode::NOT_FOUND;
-        let json = br#"{"message":"no user ana@acme.example here","errors":["bob@x.io"]}"#;
-        let out = String::from_utf8(error_body(status, json, &p)).unwrap();
-        assert!(
-            !out.contains("ana@acme.example") && !out.contains("bob@x.io"),
-            "{out}"
-        );
-        assert!(out.contains("t~") && out.contains("@acme.example"), "{out}");
-        let fallback = r#"{"error":"API_ERROR","status":404}"#;
-        let html =
-            String::from_utf8(error_body(status, b"<html>ana@acme.example</html>", &p)).unwrap();
-        assert_eq!(html, fallback);
-        let big = format!(r#"{{"m":"{}"}}"#, "a".repeat(MAX_ERROR_BODY));
-        assert_eq!(
-            String::from_utf8(error_body(status, big.as_bytes(), &p)).unwrap(),
-            fallback
-        );
     }
 
     #[test]

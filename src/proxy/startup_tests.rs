@@ -124,9 +124,9 @@ async fn a_cold_start_waits_for_one_wave_of_reads_whatever_the_deployment() {
         assert_eq!(state.settings.missing, missing, "{label}");
         let is_oauth = matches!(state.settings.tokens, config::TokenSource::OAuth { .. });
         assert_eq!(is_oauth, oauth, "{label}");
-        assert_eq!(state.tokens.status().await.is_some(), oauth, "{label}");
         assert_eq!(store.batches().len(), 1, "{label}: one wave of reads");
         assert_eq!(store.single_reads(), 0, "{label}: no read outside the wave");
+        assert_eq!(state.tokens.status().await.is_some(), oauth, "{label}");
     }
 }
 

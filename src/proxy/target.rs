@@ -1,13 +1,15 @@
-//! The target of a request: which path and query go upstream (spec §2.4, §2.5, §2.7).
+//! The target of a request: which path and query the rules judge (docs/proxy.md,
+//! "Pipeline"): the request's own, or the `X-Psoxy-TargetPath`/`-TargetQuery` overrides,
+//! with `/<function name>` stripped and `/wiki/...` short paths expanded.
 //!
 //! Invariant: path and query stay raw (percent-encoded) text from here to the upstream
 //! URL, so the rules gate and the upstream see the same bytes; the only rewrite after the
-//! gate is the reversal of `p~` tokens, whose originals are percent-encoded.
+//! gate is the reversal of `p~` tokens (`pseudonym::url`), whose originals are
+//! percent-encoded.
 
 use axum::http::HeaderMap;
 
 use super::error::ProxyError;
-use crate::pseudonym::Pseudonymizer;
 
 pub const TARGET_PATH_HEADER: &str = "x-psoxy-targetpath";
 pub const TARGET_QUERY_HEADER: &str = "x-psoxy-targetquery";
@@ -86,96 +88,11 @@ pub fn strip_function_name(path: &str, function_name: Option<&str>) -> String {
     }
 }
 
-/// Spec §2.7: every `p~` token in `text` replaced by its percent-encoded original.
-///
-/// Tokens (with their `@domain` suffix) consist only of `[A-Za-z0-9_~.@-]`, so each
-/// maximal run of those characters is reversed on its own and, when it held a token,
-/// re-encoded whole; `%xx` escapes and delimiters between runs are left untouched.
-pub fn reverse_tokens(text: &str, pseudonymizer: &Pseudonymizer) -> Result<String, ProxyError> {
-    if !text.contains("p~") {
-        return Ok(text.to_owned());
-    }
-    let is_run = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '~' | '.' | '@' | '-');
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while !rest.is_empty() {
-        let run_len = rest.find(|c: char| !is_run(c)).unwrap_or(rest.len());
-        let (run, after) = rest.split_at(run_len);
-        let reversed = reverse_run(run, pseudonymizer)?;
-        out.push_str(&reversed);
-        let gap_len = after.find(is_run).unwrap_or(after.len());
-        let (gap, next) = after.split_at(gap_len);
-        out.push_str(gap);
-        rest = next;
-    }
-    Ok(out)
-}
-
-fn reverse_run(run: &str, pseudonymizer: &Pseudonymizer) -> Result<String, ProxyError> {
-    if !run.contains("p~") {
-        return Ok(run.to_owned());
-    }
-    let reversed = pseudonymizer
-        .reverse_all(run)
-        .map_err(ProxyError::TokenInvalid)?;
-    if reversed == run {
-        return Ok(run.to_owned());
-    }
-    Ok(percent_encode(&reversed))
-}
-
-/// RFC 3986 percent-encoding of everything but the unreserved characters.
-pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::pseudonym::PseudonymConfig;
     use axum::http::HeaderValue;
-
-    fn pseudonymizer() -> Pseudonymizer {
-        Pseudonymizer::new(PseudonymConfig {
-            salt: "salt".into(),
-            encryption_key: Some("secret".into()),
-            ..PseudonymConfig::default()
-        })
-    }
-
-    #[test]
-    fn reversal_encodes_originals_and_keeps_the_rest() {
-        let p = pseudonymizer();
-        let email = p.pseudonymize("ana@acme.example", true).unwrap().unwrap();
-        let token = email.url_safe_token();
-        let plain = p.tokenize("a/b c&d").unwrap();
-        let cases = [
-            (
-                format!("/users/{token}/x"),
-                "/users/ana%40acme.example/x".to_owned(),
-            ),
-            (
-                format!("q=1&id={plain}&z=%20"),
-                "q=1&id=a%2Fb%20c%26d&z=%20".to_owned(),
-            ),
-            ("/no/tokens%2e".to_owned(), "/no/tokens%2e".to_owned()),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(reverse_tokens(&input, &p).unwrap(), expected, "{input}");
-        }
-        let bad = format!("/users/p~{}", "A".repeat(43));
-        let err = reverse_tokens(&bad, &p).unwrap_err();
-        assert_eq!(err.code(), "TOKENIZED_REQUEST_PARAMETER_INVALID");
-    }
 
     #[test]
     fn override_validation_table() {

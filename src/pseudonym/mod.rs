@@ -18,6 +18,7 @@ mod identity;
 pub mod ip;
 mod reverse;
 mod reversible;
+pub mod url;
 
 pub use config::{EmailCanonicalization, EmailDomainHandling, PseudonymConfig};
 pub use error::{PseudonymError, TokenProblem};

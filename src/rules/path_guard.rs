@@ -13,6 +13,8 @@
 
 use std::fmt;
 
+use crate::percent::{self, Plus};
+
 /// Why a path was refused. Carries no part of the path: it is logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathProblem {
@@ -123,36 +125,8 @@ fn check_segment(segment: &[u8]) -> Result<(), PathProblem> {
 /// One round of percent-decoding; `None` when there is nothing (left) to decode.
 /// A `%` without two hex digits after it stays literal in rounds after the first.
 fn decode_once(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut changed = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(hex_byte);
-        match escaped {
-            Some(b) => {
-                out.push(b);
-                changed = true;
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    changed.then_some(out)
-}
-
-/// The byte two hex digits spell (`from_str_radix` alone would also take a `+` sign).
-pub(crate) fn hex_byte(pair: &[u8]) -> Option<u8> {
-    let digit = |b: u8| char::from(b).to_digit(16);
-    match pair {
-        [hi, lo] => Some(u8::try_from(digit(*hi)? * 16 + digit(*lo)?).ok()?),
-        _ => None,
-    }
+    let (decoded, changed) = percent::decode_lenient(bytes, Plus::IsPlus);
+    changed.then_some(decoded)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! the whole query malformed: we cannot tell what the upstream would read, so the
 //! request is refused rather than guessed at.
 
-use super::path_guard::hex_byte;
+pub(crate) use crate::percent::Malformed;
+use crate::percent::{self, Plus};
 
 /// One decoded query parameter; the name keeps its case (comparisons fold it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,10 +15,6 @@ pub(crate) struct QueryParam {
     pub name: String,
     pub value: String,
 }
-
-/// The query is malformed (bad escape or not UTF-8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Malformed;
 
 pub(crate) fn parse(query: &str) -> Result<Vec<QueryParam>, Malformed> {
     let mut params = Vec::new();
@@ -35,44 +32,13 @@ pub(crate) fn parse(query: &str) -> Result<Vec<QueryParam>, Malformed> {
 
 /// `application/x-www-form-urlencoded` decoding of one name or value.
 fn form_decode(text: &str) -> Result<String, Malformed> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                out.push(
-                    bytes
-                        .get(i + 1..i + 3)
-                        .and_then(hex_byte)
-                        .ok_or(Malformed)?,
-                );
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| Malformed)
+    percent::decode_strict(text, Plus::IsSpace)
 }
 
 /// Percent-decoding of a path segment (no `+` rule in paths); `None` if not UTF-8 or
 /// malformed.
 pub(crate) fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            out.push(bytes.get(i + 1..i + 3).and_then(hex_byte)?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    percent::decode_strict(text, Plus::IsPlus).ok()
 }
 
 #[cfg(test)]

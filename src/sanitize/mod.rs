@@ -18,7 +18,9 @@
 //! [`SanitizeError`]; the original body is never returned, and an error never carries a
 //! value from the body (only positions, paths of the rules file and static reasons).
 
+mod error_body;
 mod fused;
+mod links;
 mod schema_filter;
 mod stream_filter;
 mod text;
@@ -33,6 +35,9 @@ use serde_json::Value;
 use crate::jackson;
 use crate::pseudonym::Pseudonymizer;
 use crate::rules::{Endpoint, RuleSet};
+
+pub use error_body::{MAX_ERROR_BODY, error_body};
+pub use links::LinkProtection;
 
 /// How many values each kind of transform touched, for the audit line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -77,10 +82,29 @@ pub fn sanitize(
     pseudonymizer: &Pseudonymizer,
     body: &str,
 ) -> Result<Sanitized, SanitizeError> {
-    if let Ok(sanitized) = sanitize_fast(rules, endpoint, pseudonymizer, body) {
+    sanitize_response(
+        rules,
+        endpoint,
+        pseudonymizer,
+        body,
+        &LinkProtection::none(),
+    )
+}
+
+/// [`sanitize`] for a proxied response: also protects the pagination links of every
+/// sanitized document with `links` (what the request revealed to the source) before the
+/// one write.
+pub fn sanitize_response(
+    rules: &RuleSet,
+    endpoint: &Endpoint,
+    pseudonymizer: &Pseudonymizer,
+    body: &str,
+    links: &LinkProtection,
+) -> Result<Sanitized, SanitizeError> {
+    if let Ok(sanitized) = sanitize_fast(rules, endpoint, pseudonymizer, body, links) {
         return Ok(sanitized);
     }
-    sanitize_reference(rules, endpoint, pseudonymizer, body)
+    sanitize_reference(rules, endpoint, pseudonymizer, body, links)
 }
 
 fn sanitize_fast(
@@ -88,6 +112,7 @@ fn sanitize_fast(
     endpoint: &Endpoint,
     pseudonymizer: &Pseudonymizer,
     body: &str,
+    links: &LinkProtection,
 ) -> Result<Sanitized, fused::Bail> {
     let mut parser = serde_json::Deserializer::from_str(body);
     let parsed = match &endpoint.response_schema {
@@ -98,17 +123,19 @@ fn sanitize_fast(
     parser.end().map_err(|_| fused::Bail)?;
     let mut report = Report::default();
     fused::apply_all(&mut doc, endpoint, pseudonymizer, &mut report)?;
+    links.protect_document(&mut doc);
     let mut out = String::with_capacity(body.len());
     jackson::write_compact(&doc, &mut out);
     Ok(Sanitized { body: out, report })
 }
 
-/// The reference: parse each top-level value, then [`sanitize_value`].
+/// The reference: parse each top-level value, then [`sanitize_value`] and link protection.
 fn sanitize_reference(
     rules: &RuleSet,
     endpoint: &Endpoint,
     pseudonymizer: &Pseudonymizer,
     body: &str,
+    links: &LinkProtection,
 ) -> Result<Sanitized, SanitizeError> {
     let mut report = Report::default();
     let mut out = String::with_capacity(body.len());
@@ -118,7 +145,8 @@ fn sanitize_reference(
             line: e.line(),
             column: e.column(),
         })?;
-        let sanitized = sanitize_value(rules, endpoint, pseudonymizer, value, &mut report)?;
+        let mut sanitized = sanitize_value(rules, endpoint, pseudonymizer, value, &mut report)?;
+        links.protect_document(&mut sanitized);
         if i > 0 {
             out.push('\n');
         }

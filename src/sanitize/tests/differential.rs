@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 
-use super::super::{sanitize, sanitize_fast, sanitize_reference};
+use super::super::{LinkProtection, sanitize, sanitize_fast, sanitize_reference};
 use super::pseudonymizer;
 use crate::rules;
 
@@ -184,9 +184,15 @@ fn the_fast_path_gives_exactly_the_reference_result() {
         let rules = rules::from_str(&rules_text, "differential.yaml")
             .map_err(|d| TestCaseError::fail(format!("{d}\n{rules_text}")))?;
         let endpoint = &rules.endpoints[0];
-        let reference = outcome(sanitize_reference(&rules, endpoint, p, &body));
+        let reference = outcome(sanitize_reference(
+            &rules,
+            endpoint,
+            p,
+            &body,
+            &LinkProtection::none(),
+        ));
         cases.set(cases.get() + 1);
-        if let Ok(fast) = sanitize_fast(&rules, endpoint, p, &body) {
+        if let Ok(fast) = sanitize_fast(&rules, endpoint, p, &body, &LinkProtection::none()) {
             fast_taken.set(fast_taken.get() + 1);
             prop_assert_eq!(
                 outcome::<String>(Ok(fast)),
@@ -231,8 +237,20 @@ fn repeated_keys_filter_like_the_last_value_at_the_first_position() {
         r#"{"items":[{"kind":"user"}],"items":[{"kind":"no"},{"kind":"user","name":"x"}]}"#,
     ];
     for body in bodies {
-        let reference = outcome(sanitize_reference(&rules, endpoint, pseudonymizer(), body));
-        let fast = sanitize_fast(&rules, endpoint, pseudonymizer(), body);
+        let reference = outcome(sanitize_reference(
+            &rules,
+            endpoint,
+            pseudonymizer(),
+            body,
+            &LinkProtection::none(),
+        ));
+        let fast = sanitize_fast(
+            &rules,
+            endpoint,
+            pseudonymizer(),
+            body,
+            &LinkProtection::none(),
+        );
         assert!(fast.is_ok(), "fast path gave up on {body}");
         assert_eq!(
             outcome::<String>(fast.map_err(|_| String::new())),

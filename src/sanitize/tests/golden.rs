@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::super::{sanitize_fast, sanitize_reference};
+use super::super::{LinkProtection, sanitize_fast, sanitize_reference};
 use super::pseudonymizer;
 use crate::rules;
 
@@ -35,8 +35,21 @@ fn golden_examples_take_the_fast_path_and_match_the_reference() {
         };
         let endpoint = rules.gate("GET", path, query).unwrap().endpoint;
         let body = read(&example.original);
-        let reference = sanitize_reference(&rules, endpoint, pseudonymizer(), &body).unwrap();
-        match sanitize_fast(&rules, endpoint, pseudonymizer(), &body) {
+        let reference = sanitize_reference(
+            &rules,
+            endpoint,
+            pseudonymizer(),
+            &body,
+            &LinkProtection::none(),
+        )
+        .unwrap();
+        match sanitize_fast(
+            &rules,
+            endpoint,
+            pseudonymizer(),
+            &body,
+            &LinkProtection::none(),
+        ) {
             Ok(fast) if fast.body == reference.body && fast.report == reference.report => {}
             Ok(_) => failures.push(format!("{}: differs", example.original.display())),
             Err(_) => failures.push(format!("{}: fast path gave up", example.original.display())),

@@ -1,7 +1,13 @@
-//! Reversed tokens echoed back by the source. Spec §2.7 sends the *original* of every
-//! `p~` token upstream; Confluence repeats the request's query (and path) in pagination
-//! links — `_links.next` in the body, the `Link` header — which rules keep raw so that
-//! clients can page. Without this module a caller's token would come back as the real id.
+//! Pagination-link protection: reversed tokens echoed back by the source. The proxy sends
+//! the *original* of every `p~` token upstream (docs/proxy.md, "Reversible tokens");
+//! Confluence repeats the request's query (and path) in pagination links — `_links.next`
+//! in the body, the `Link` header — which rules keep raw so that clients can page.
+//! Without this module a caller's token would come back as the real id.
+//!
+//! PURE. [`LinkProtection`] is built from what the caller sent and the reversals the
+//! proxy made (each token decrypted once, in `pseudonym::url`); [`super::sanitize_response`]
+//! applies it to the parsed document before the one write, and the proxy applies
+//! [`LinkProtection::protect_link_header`] to each `Link` header value.
 //!
 //! Invariant: in a response to a request that carried tokens, no string of a `_links`
 //! object in the body and no `Link` header holds an original (in any percent-encoding)
@@ -9,11 +15,10 @@
 //! echoed exactly is put back as the caller sent it (with its token, so following the
 //! link works); a link that still holds an original after that is dropped.
 
-use axum::http::{HeaderMap, HeaderValue, header};
 use serde_json::Value;
 
-use super::target::Target;
-use crate::pseudonym::Pseudonymizer;
+use crate::percent::{self, Plus};
+use crate::pseudonym::url::ReversedUrl;
 
 /// Shorter originals cannot be told apart from ordinary text in a URL (a `p~` for `42`
 /// would drop every link with a 42 in it), so they are only re-tokenized, never detected.
@@ -21,7 +26,7 @@ pub const MIN_DETECTABLE: usize = 4;
 
 /// What this request revealed to the source, and how the caller spelled it.
 #[derive(Debug, Default)]
-pub struct Echoes {
+pub struct LinkProtection {
     /// (path segment sent upstream, decoded; the caller's raw segment).
     segments: Vec<(String, String)>,
     /// (`name=value` pair sent upstream, decoded; the caller's raw pair). Whole pairs, so
@@ -31,35 +36,47 @@ pub struct Echoes {
     originals: Vec<String>,
 }
 
-impl Echoes {
-    /// Pairs the caller's target with what was sent upstream. `reverse_tokens` rewrites
+impl LinkProtection {
+    /// Protection for a request that revealed nothing (no token was reversed).
+    pub fn none() -> LinkProtection {
+        LinkProtection::default()
+    }
+
+    /// Pairs the caller's path and query with what was sent upstream. Reversal rewrites
     /// only runs of token characters and percent-encodes what it puts back, so `/`, `&`
     /// and `=` sit in the same places in both and the pieces align one to one.
     pub fn new(
-        caller: &Target,
-        sent_path: &str,
-        sent_query: Option<&str>,
-        pseudonymizer: &Pseudonymizer,
-    ) -> Echoes {
-        let mut echoes = Echoes::default();
-        for (mine, sent) in caller.path.split('/').zip(sent_path.split('/')) {
+        caller_path: &str,
+        caller_query: Option<&str>,
+        sent_path: &ReversedUrl,
+        sent_query: Option<&ReversedUrl>,
+    ) -> LinkProtection {
+        let mut protection = LinkProtection::default();
+        for (mine, sent) in caller_path.split('/').zip(sent_path.text.split('/')) {
             if mine != sent {
-                echoes.segments.push((decode(sent, false), mine.to_owned()));
+                protection
+                    .segments
+                    .push((decode(sent, false), mine.to_owned()));
             }
         }
-        if let (Some(mine), Some(sent)) = (caller.query.as_deref(), sent_query) {
-            for (mine, sent) in mine.split('&').zip(sent.split('&')) {
+        if let (Some(mine), Some(sent)) = (caller_query, sent_query) {
+            for (mine, sent) in mine.split('&').zip(sent.text.split('&')) {
                 if mine != sent {
-                    echoes.values.push((decode(sent, true), mine.to_owned()));
+                    protection
+                        .values
+                        .push((decode(sent, true), mine.to_owned()));
                 }
             }
         }
-        let caller_text = format!("{}?{}", caller.path, caller.query.as_deref().unwrap_or(""));
-        echoes.originals = token_runs(&caller_text)
-            .filter_map(|run| pseudonymizer.reverse_all(run).ok())
+        let reversals = sent_path
+            .reversals
+            .iter()
+            .chain(sent_query.into_iter().flat_map(|q| &q.reversals));
+        protection.originals = reversals
+            .map(|r| r.original.clone())
             .filter(|original| original.chars().count() >= MIN_DETECTABLE)
             .collect();
-        echoes
+        protection
     }
 
     /// Whether the request revealed anything (otherwise responses pass untouched).
@@ -92,42 +109,20 @@ impl Echoes {
         (!self.reveals(&out)).then_some(out)
     }
 
-    /// A sanitized body with every `_links` string protected (dropped when it cannot be).
-    /// Bodies that reveal nothing, or are not one JSON value, are returned as they are.
-    pub fn protect_body(&self, body: String) -> String {
-        if self.is_empty() || !self.reveals(&body) {
-            return body;
-        }
-        match serde_json::from_str::<Value>(&body) {
-            Ok(mut value) => {
-                self.protect_value(&mut value);
-                crate::jackson::to_compact_string(&value)
-            }
-            Err(_) => body,
+    /// Every `_links` string of a sanitized document protected (dropped when it cannot
+    /// be), at any depth.
+    pub fn protect_document(&self, value: &mut Value) {
+        if !self.is_empty() {
+            self.protect_value(value);
         }
     }
 
-    /// Every `Link` header value protected; a value that cannot be is removed.
-    pub fn protect_headers(&self, headers: &mut HeaderMap) {
-        let links: Vec<HeaderValue> = headers.get_all(header::LINK).iter().cloned().collect();
-        if links.is_empty() || self.is_empty() {
-            return;
+    /// A `Link` header value (RFC 8288 `<url>; rel=…, <url>; …`) with each `<url>`
+    /// protected; `None` when one cannot be (drop the header value).
+    pub fn protect_link_header(&self, text: &str) -> Option<String> {
+        if self.is_empty() {
+            return Some(text.to_owned());
         }
-        headers.remove(header::LINK);
-        for value in links {
-            let protected = value
-                .to_str()
-                .ok()
-                .and_then(|text| self.protect_link_header(text))
-                .and_then(|text| HeaderValue::from_str(&text).ok());
-            if let Some(protected) = protected {
-                headers.append(header::LINK, protected);
-            }
-        }
-    }
-
-    /// RFC 8288 `<url>; rel=…, <url>; …`: each `<url>` protected; `None` if one fails.
-    fn protect_link_header(&self, text: &str) -> Option<String> {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(open) = rest.find('<') {
@@ -181,52 +176,19 @@ impl Echoes {
     }
 }
 
-/// Maximal runs of token characters that hold a `p~` (as `reverse_tokens` sees them).
-fn token_runs(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '~' | '.' | '@' | '-')))
-        .filter(|run| run.contains("p~"))
-}
-
 /// Percent-decoding (and `+` as space in query text); invalid escapes stay literal and
 /// invalid UTF-8 is replaced, which can only make a comparison fail, never leak.
 fn decode(text: &str, query: bool) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(hex_byte);
-        match (escaped, bytes[i]) {
-            (Some(b), _) => {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-            (None, b'+') if query => out.push(b' '),
-            (None, b) => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The byte two hex digits spell.
-fn hex_byte(pair: &[u8]) -> Option<u8> {
-    let digits = std::str::from_utf8(pair).ok()?;
-    match pair.iter().all(u8::is_ascii_hexdigit) {
-        true => u8::from_str_radix(digits, 16).ok(),
-        false => None,
-    }
+    let plus = if query { Plus::IsSpace } else { Plus::IsPlus };
+    percent::decode_lossy(text, plus)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
-    use crate::proxy::target::reverse_tokens;
-    use crate::pseudonym::PseudonymConfig;
+    use crate::pseudonym::url::reverse_tokens;
+    use crate::pseudonym::{PseudonymConfig, Pseudonymizer};
 
     const ACCOUNT: &str = "557058:2f1c9e7a-0b1d-4c3e-9f20-aa11bb22cc33";
     const SHORT: &str = "42";
@@ -239,16 +201,19 @@ mod tests {
         })
     }
 
-    /// The echoes of a caller's path and query, reversed exactly as the pipeline does.
-    fn echoes(path: &str, query: &str) -> Echoes {
+    /// The protection for a caller's path and query, reversed exactly as the proxy does.
+    fn echoes(path: &str, query: &str) -> LinkProtection {
         let p = pseudonymizer();
-        let caller = Target {
-            path: path.to_owned(),
-            query: Some(query.to_owned()),
-        };
         let sent_path = reverse_tokens(path, &p).unwrap();
         let sent_query = reverse_tokens(query, &p).unwrap();
-        Echoes::new(&caller, &sent_path, Some(&sent_query), &p)
+        LinkProtection::new(path, Some(query), &sent_path, Some(&sent_query))
+    }
+
+    /// `body` parsed, protected and written once, as the sanitizer does.
+    fn protect_body(e: &LinkProtection, body: &str) -> String {
+        let mut value: Value = serde_json::from_str(body).unwrap();
+        e.protect_document(&mut value);
+        crate::jackson::to_compact_string(&value)
     }
 
     #[test]
@@ -314,27 +279,17 @@ mod tests {
         let expected = format!(
             r#"{{"results":[{{"id":"1","_links":{{}}}}],"_links":{{"next":"/wiki/api/v2/spaces?favorited-by={token}","base":"https://acme.example/wiki"}}}}"#
         );
-        assert_eq!(e.protect_body(body), expected);
-        let untouched = r#"{"_links": {"next": "/wiki/api/v2/spaces?cursor=1"}}"#.to_owned();
-        assert_eq!(e.protect_body(untouched.clone()), untouched);
+        assert_eq!(protect_body(&e, &body), expected);
+        let untouched = r#"{"_links":{"next":"/wiki/api/v2/spaces?cursor=1"}}"#;
+        assert_eq!(protect_body(&e, untouched), untouched);
 
-        let mut headers = HeaderMap::new();
         let next = format!(r#"</wiki/api/v2/spaces?favorited-by={colon}>; rel="next""#);
         let rewritten = format!(r#"</wiki/api/v2/spaces?favorited-by=%22{colon}%22>; rel="next""#);
-        headers.append(header::LINK, HeaderValue::from_str(&next).unwrap());
-        headers.append(header::LINK, HeaderValue::from_str(&rewritten).unwrap());
-        headers.append(
-            header::LINK,
-            HeaderValue::from_static("</a?b=1>; rel=\"prev\""),
-        );
-        e.protect_headers(&mut headers);
-        let links: Vec<&str> = headers
-            .get_all(header::LINK)
-            .iter()
-            .map(|v| v.to_str().unwrap())
-            .collect();
         let expected_next = format!(r#"</wiki/api/v2/spaces?favorited-by={token}>; rel="next""#);
-        assert_eq!(links, [expected_next.as_str(), "</a?b=1>; rel=\"prev\""]);
+        assert_eq!(e.protect_link_header(&next), Some(expected_next));
+        assert_eq!(e.protect_link_header(&rewritten), None);
+        let prev = "</a?b=1>; rel=\"prev\"";
+        assert_eq!(e.protect_link_header(prev).as_deref(), Some(prev));
     }
 
     #[test]
