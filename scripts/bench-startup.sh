@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 runs="${1:-50}"
 target_dir="${CARGO_TARGET_DIR:-target}"
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --features bench-hooks
 bin="$target_dir/release/pseudoproxy"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

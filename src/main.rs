@@ -10,6 +10,7 @@ fn main() -> std::process::ExitCode {
 /// Serves function-URL requests until the runtime stops us.
 fn lambda() -> std::process::ExitCode {
     use pseudoproxy::proxy;
+    #[cfg(feature = "bench-hooks")]
     let started = std::time::Instant::now();
     proxy::logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -24,9 +25,10 @@ fn lambda() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         let state = proxy::startup::lambda_state().await?;
+        #[cfg(feature = "bench-hooks")]
         if std::env::var_os("PSEUDOPROXY_EXIT_WHEN_READY").is_some() {
             // Startup measurement (scripts/bench-startup.sh): stop once ready.
-            let ssm = pseudoproxy::secrets::SsmStore::round_trips();
+            let ssm = pseudoproxy::secrets::round_trips();
             let (ready, ssm_time) = (started.elapsed().as_micros(), ssm.time.as_micros());
             eprintln!(
                 "ready_us={ready} ssm_round_trips={} ssm_us={ssm_time}",

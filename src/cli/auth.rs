@@ -53,7 +53,7 @@ pub struct AuthArgs {
     /// Token endpoint.
     #[arg(
         long,
-        env = "REFRESH_ENDPOINT",
+        env = crate::config::names::REFRESH_ENDPOINT,
         default_value = "https://auth.atlassian.com/oauth/token"
     )]
     pub token_url: String,

@@ -16,6 +16,7 @@ use axum::http::{Request, Response, StatusCode, header};
 use serde::Deserialize;
 
 use super::CliError;
+use crate::config::names;
 use crate::secrets::{FileStore, SecretStore};
 
 /// The bearer token the simulator expects and the demo secret file holds.
@@ -219,15 +220,15 @@ pub async fn ensure_demo_secrets(dir: &Path) -> Result<PathBuf, CliError> {
     let failed = |e: crate::secrets::SecretError| CliError::Usage(e.to_string());
     // create_if_absent keeps an existing demo's salt, so its pseudonyms stay stable.
     store
-        .create_if_absent("PSOXY_SALT", &random_hex())
+        .create_if_absent(names::PSOXY_SALT, &random_hex())
         .await
         .map_err(failed)?;
     store
-        .create_if_absent("PSOXY_ENCRYPTION_KEY", &random_hex())
+        .create_if_absent(names::PSOXY_ENCRYPTION_KEY, &random_hex())
         .await
         .map_err(failed)?;
     store
-        .create_if_absent("ACCESS_TOKEN", DEMO_ACCESS_TOKEN)
+        .create_if_absent(names::ACCESS_TOKEN, DEMO_ACCESS_TOKEN)
         .await
         .map_err(failed)?;
     Ok(path)

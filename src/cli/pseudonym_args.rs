@@ -5,22 +5,23 @@
 use clap::Args;
 
 use super::CliError;
+use crate::config::names;
 use crate::pseudonym::{PseudonymConfig, Pseudonymizer};
 
 /// Secrets and options shared by the commands that pseudonymize.
 #[derive(Debug, Args)]
 pub struct PseudonymArgs {
     /// Salt for pseudonyms (or env PSOXY_SALT).
-    #[arg(long, env = "PSOXY_SALT", hide_env_values = true)]
+    #[arg(long, env = names::PSOXY_SALT, hide_env_values = true)]
     pub salt: Option<String>,
     /// Password for reversible tokens (or env PSOXY_ENCRYPTION_KEY).
-    #[arg(long, env = "PSOXY_ENCRYPTION_KEY", hide_env_values = true)]
+    #[arg(long, env = names::PSOXY_ENCRYPTION_KEY, hide_env_values = true)]
     pub encryption_key: Option<String>,
     /// STRICT (default) or IGNORE_DOTS.
-    #[arg(long, env = "EMAIL_CANONICALIZATION")]
+    #[arg(long, env = names::EMAIL_CANONICALIZATION)]
     pub email_canonicalization: Option<String>,
     /// PRESERVE (default), REDACT, TOKENIZE or ENCRYPT.
-    #[arg(long, env = "EMAIL_DOMAIN_HANDLING")]
+    #[arg(long, env = names::EMAIL_DOMAIN_HANDLING)]
     pub email_domain_handling: Option<String>,
 }
 
@@ -37,18 +38,18 @@ impl PseudonymArgs {
         Ok(Pseudonymizer::new(PseudonymConfig {
             salt,
             encryption_key: self.encryption_key.clone().filter(|k| !k.is_empty()),
-            salt_ip: env("SALT_IP"),
-            encryption_key_ip: env("ENCRYPTION_KEY_IP"),
-            salt_email_domains: env("SALT_EMAIL_DOMAINS"),
-            encryption_key_email_domains: env("ENCRYPTION_KEY_EMAIL_DOMAINS"),
+            salt_ip: env(names::SALT_IP),
+            encryption_key_ip: env(names::ENCRYPTION_KEY_IP),
+            salt_email_domains: env(names::SALT_EMAIL_DOMAINS),
+            encryption_key_email_domains: env(names::ENCRYPTION_KEY_EMAIL_DOMAINS),
             email_canonicalization: parse_setting(
                 &self.email_canonicalization,
-                "EMAIL_CANONICALIZATION",
+                names::EMAIL_CANONICALIZATION,
             )?
             .unwrap_or_default(),
             email_domain_handling: parse_setting(
                 &self.email_domain_handling,
-                "EMAIL_DOMAIN_HANDLING",
+                names::EMAIL_DOMAIN_HANDLING,
             )?
             .unwrap_or_default(),
         }))

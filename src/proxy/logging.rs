@@ -1,17 +1,26 @@
-//! Logging setup: JSON on Lambda (`AWS_LAMBDA_LOG_FORMAT=JSON`), human-readable otherwise.
-//! Level from `RUST_LOG` (default `info`). Installing twice is harmless (the second is
-//! ignored), so tests may install their own capturing subscriber first.
+//! Logging setup. On Lambda every line is one JSON object (CloudWatch parses the fields,
+//! and the Terraform module's metric filters key on them); elsewhere human-readable text,
+//! coloured only when stderr is a terminal (a redirected `serve` log holds no escape
+//! sequences). Level from `RUST_LOG` (default `info`). Installing twice is harmless (the
+//! second is ignored), so tests may install their own capturing subscriber first.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
+use crate::config::names::AWS_LAMBDA_RUNTIME_API;
+
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    let on_lambda = std::env::var_os(AWS_LAMBDA_RUNTIME_API).is_some();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = match json {
+    let _ = match on_lambda {
         true => builder.json().with_current_span(true).try_init(),
-        false => builder.with_target(false).try_init(),
+        false => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_target(false)
+            .try_init(),
     };
 }

@@ -10,6 +10,7 @@
 
 mod file;
 mod memory;
+mod meter;
 #[cfg(test)]
 pub(crate) mod recording;
 mod ssm;
@@ -18,7 +19,9 @@ use std::time::SystemTime;
 
 pub use file::FileStore;
 pub use memory::MemoryStore;
-pub use ssm::{RoundTrips, SsmStore};
+#[cfg(feature = "bench-hooks")]
+pub use meter::{RoundTrips, round_trips};
+pub use ssm::SsmStore;
 
 /// One stored parameter.
 #[derive(Clone, PartialEq, Eq)]

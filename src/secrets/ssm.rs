@@ -16,21 +16,21 @@
 //! batch is asked again name by name — concurrently, giving each name `get`'s own answer.
 //! A cold start therefore waits for at most two round trips in sequence, never one per name.
 //!
-//! Every SDK operation is metered ([`SsmStore::round_trips`]: count and time, process
-//! wide) so the startup measurement can tell network time from our own.
+//! With the `bench-hooks` feature every SDK operation is metered (`secrets::meter`) so
+//! the startup measurement can tell network time from our own.
 
 use std::collections::HashMap;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::config::http::HttpResponse;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::types::ParameterType;
 
+use super::meter::metered;
 use super::{Parameter, SecretError, SecretStore};
 
 /// Error codes SSM (and the AWS front end) use for "slow down".
@@ -44,68 +44,6 @@ const THROTTLING_CODES: [&str; 5] = [
 
 /// `GetParameters` accepts at most this many names per call.
 const GET_PARAMETERS_MAX: usize = 10;
-
-/// Process-wide SSM metering: operations made, and the wall time during which at least one
-/// was in flight (concurrent operations overlap, so their times are not summed).
-struct Meter {
-    count: u64,
-    in_flight: u32,
-    busy_since: Option<Instant>,
-    busy: Duration,
-}
-
-static METER: Mutex<Meter> = Mutex::new(Meter {
-    count: 0,
-    in_flight: 0,
-    busy_since: None,
-    busy: Duration::ZERO,
-});
-
-fn meter() -> MutexGuard<'static, Meter> {
-    // The meter holds plain counters: a panic elsewhere cannot leave them inconsistent.
-    METER.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// SSM operations made by this process so far and the wall time spent waiting for them
-/// (retries included; overlapping operations counted once). Counts only: no names, no values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RoundTrips {
-    pub count: u64,
-    pub time: Duration,
-}
-
-/// Awaits one SDK operation, adding it to [`RoundTrips`].
-async fn metered<F: Future>(operation: F) -> F::Output {
-    let _in_flight = InFlight::start();
-    operation.await
-}
-
-/// One operation in flight; dropping it (done or cancelled) ends it in the meter.
-struct InFlight;
-
-impl InFlight {
-    fn start() -> InFlight {
-        let mut m = meter();
-        m.count += 1;
-        m.in_flight += 1;
-        if m.in_flight == 1 {
-            m.busy_since = Some(Instant::now());
-        }
-        InFlight
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        let mut m = meter();
-        m.in_flight = m.in_flight.saturating_sub(1);
-        if m.in_flight == 0
-            && let Some(since) = m.busy_since.take()
-        {
-            m.busy += since.elapsed();
-        }
-    }
-}
 
 /// A parameter store backed by SSM.
 #[derive(Clone)]
@@ -143,15 +81,6 @@ impl SsmStore {
             .load()
             .await;
         SsmStore::new(Client::new(&config), kms_key_id)
-    }
-
-    /// The SSM operations this process has made so far (for startup measurements).
-    pub fn round_trips() -> RoundTrips {
-        let m = meter();
-        RoundTrips {
-            count: m.count,
-            time: m.busy,
-        }
     }
 
     /// Up to [`GET_PARAMETERS_MAX`] names in one `GetParameters` call.

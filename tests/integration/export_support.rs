@@ -195,6 +195,11 @@ pub fn free_port() -> u16 {
 /// `serve` in front of `upstream`, with its secret file in `dir`; waits until it accepts.
 /// The access token is seeded in Psoxy's shared-token JSON with a far-future expiry.
 pub async fn spawn_serve(upstream: &str, dir: &Path) -> (KillOnDrop, String) {
+    spawn_serve_logging(upstream, dir, Stdio::null()).await
+}
+
+/// [`spawn_serve`] with its log (stderr) going to `log`.
+pub async fn spawn_serve_logging(upstream: &str, dir: &Path, log: Stdio) -> (KillOnDrop, String) {
     let secrets = dir.join("secrets.json");
     let access = json!({"token": TOKEN, "expirationDate": 4_102_444_800_000_u64}).to_string();
     let store = FileStore::new(&secrets);
@@ -223,7 +228,7 @@ pub async fn spawn_serve(upstream: &str, dir: &Path) -> (KillOnDrop, String) {
             .env_remove("PSOXY_SALT")
             .env_remove("PSEUDOPROXY_AUTH_TOKEN")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap(),
     );

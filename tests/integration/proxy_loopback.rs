@@ -106,3 +106,27 @@ async fn tokens_reversed_local_bearer_enforced_and_logs_clean() {
         "{logs}"
     );
 }
+
+/// A `serve` whose log goes to a file (not a terminal) writes plain text: no ANSI escape
+/// sequences, one readable audit line per request.
+#[tokio::test]
+async fn a_redirected_serve_log_has_no_colour_codes() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("serve.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (child, base) =
+        crate::export_support::spawn_serve_logging(&server.uri(), dir.path(), log.into()).await;
+    let status = reqwest::get(format!("{base}/wiki/api/v2/pages/1/body"))
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 403);
+    drop(child);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(text.contains("BLOCKED_BY_RULES"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "escape sequences in a redirected log: {text:?}"
+    );
+}
