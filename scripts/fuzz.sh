@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Short fuzzing run: every cargo-fuzz target in fuzz/ for SECONDS each (default 30), so
-# four targets stay within about two minutes of fuzzing. Any panic fails the script.
+# five targets stay within about two and a half minutes of fuzzing. Any panic fails the script.
 #
 #   scripts/fuzz.sh [SECONDS]
 #
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${1:-30}"
-targets=(rules_load jsonpath_compile gate sanitize)
+targets=(rules_load jsonpath_compile gate sanitize privacy_rewrite)
 
 if ! rustup toolchain list | grep -q '^nightly'; then
   rustup toolchain install nightly --profile minimal
@@ -54,6 +54,15 @@ for file in example-api-responses/original/*.json; do
     { printf "\\x$(printf %02x "$i")"; cat "$file"; } > "$corpus/sanitize/$(basename "$file" .json)-$i"
   done
 done
+
+# privacy_rewrite: an original, NUL, then a response or error body that echoes it.
+n=0
+for file in example-api-responses/original/*.json; do
+  n=$((n + 1))
+  { printf '557058:2f1c9e7a-0b1d-4c3e\0'; cat "$file"; } > "$corpus/privacy_rewrite/seed-$n"
+done
+printf 'ana@acme.example\0{"message":"no user ana@acme.example","_links":{"next":"/x?id=ana%%40acme.example"}}' \
+  > "$corpus/privacy_rewrite/echo-1"
 
 cargo +nightly fuzz build --sanitizer none --debug-assertions
 for target in "${targets[@]}"; do

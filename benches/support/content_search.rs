@@ -15,7 +15,7 @@ use std::path::Path;
 use serde_json::Value;
 
 /// How many distinct synthetic people the results are drawn from.
-pub const POOL: usize = 256;
+pub(crate) const POOL: usize = 256;
 
 /// One person of the examples' cast, as the templates spell them.
 struct CastMember {
@@ -25,7 +25,7 @@ struct CastMember {
 }
 
 /// The template results (compact JSON) and the cast they mention.
-pub struct Generator {
+pub(crate) struct Generator {
     templates: Vec<(String, String, String)>,
     cast: Vec<CastMember>,
     links: String,
@@ -34,7 +34,7 @@ pub struct Generator {
 impl Generator {
     /// Reads the two content-search pages of the golden examples under `root` (the package
     /// root).
-    pub fn from_examples(root: &Path) -> Result<Generator, String> {
+    pub(crate) fn from_examples(root: &Path) -> Result<Generator, String> {
         let mut results = Vec::new();
         let mut links = String::new();
         for page in ["content-search-page1.json", "content-search-page2.json"] {
@@ -69,7 +69,7 @@ impl Generator {
     }
 
     /// A compact response body with `count` results.
-    pub fn response(&self, count: usize) -> String {
+    pub(crate) fn response(&self, count: usize) -> String {
         let mut out = String::from("{\"results\":[");
         for i in 0..count {
             if i > 0 {

@@ -16,11 +16,11 @@ use crate::config::{full_name, names};
 use crate::secrets::SecretStore;
 
 /// Atlassian's authorize endpoint.
-pub const DEFAULT_AUTHORIZE_URL: &str = "https://auth.atlassian.com/authorize";
+pub(crate) const DEFAULT_AUTHORIZE_URL: &str = "https://auth.atlassian.com/authorize";
 
 /// The exact scopes the shipped Confluence rules need (granular read scopes) plus
 /// `offline_access`, without which Atlassian issues no refresh token.
-pub const SCOPES: [&str; 11] = [
+pub(crate) const SCOPES: [&str; 11] = [
     "read:page:confluence",
     "read:blogpost:confluence",
     "read:comment:confluence",
@@ -35,12 +35,12 @@ pub const SCOPES: [&str; 11] = [
 ];
 
 /// A random, URL-safe `state` (128 bits).
-pub fn random_state() -> String {
+pub(crate) fn random_state() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
 /// The authorize URL (`prompt=consent`, `audience=api.atlassian.com`).
-pub fn authorize_url(
+pub(crate) fn authorize_url(
     base: &str,
     client_id: &str,
     redirect_uri: &str,
@@ -63,7 +63,10 @@ pub fn authorize_url(
 
 /// The authorization code from a redirect URL (or just its `?query`), after checking
 /// `state`. An `error` parameter (the operator declined) is reported by its code.
-pub fn code_from_redirect(redirect: &str, expected_state: &str) -> Result<String, AuthError> {
+pub(crate) fn code_from_redirect(
+    redirect: &str,
+    expected_state: &str,
+) -> Result<String, AuthError> {
     let redirect = redirect.trim();
     let absolute = match redirect.chars().next() {
         Some('/') => format!("http://localhost{redirect}"),
@@ -96,7 +99,7 @@ pub fn code_from_redirect(redirect: &str, expected_state: &str) -> Result<String
 }
 
 /// Serves one request on `listener` (the browser's redirect) and returns its code.
-pub async fn await_callback(
+pub(crate) async fn await_callback(
     listener: TcpListener,
     expected_state: &str,
 ) -> Result<String, AuthError> {
@@ -132,7 +135,7 @@ pub async fn await_callback(
 }
 
 /// What consent produced, to be stored.
-pub struct Consent {
+pub(crate) struct Consent {
     pub client_id: String,
     pub client_secret: String,
     pub refresh_token: String,
@@ -141,7 +144,7 @@ pub struct Consent {
 
 /// Stores `CLIENT_ID`, `CLIENT_SECRET`, `REFRESH_TOKEN` and `TOKEN_FAMILY` under `prefix`;
 /// returns the full names written (values are never returned or printed).
-pub async fn store_consent(
+pub(crate) async fn store_consent(
     store: &Arc<dyn SecretStore>,
     prefix: &str,
     consent: &Consent,

@@ -181,7 +181,7 @@ impl TokenEndpoint {
 }
 
 /// An HTTP error answer → its class; only the OAuth `error` code is kept.
-pub fn classify_status(status: u16, body: &str) -> EndpointError {
+pub(crate) fn classify_status(status: u16, body: &str) -> EndpointError {
     let code = serde_json::from_str::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))

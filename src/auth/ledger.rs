@@ -7,11 +7,11 @@
 use serde::{Deserialize, Serialize};
 
 /// Atlassian refresh tokens die this long after the first consent, whatever the use.
-pub const ABSOLUTE_LIFETIME_DAYS: i64 = 365;
+pub(crate) const ABSOLUTE_LIFETIME_DAYS: i64 = 365;
 /// …and after this long unused.
-pub const INACTIVITY_LIFETIME_DAYS: i64 = 90;
+pub(crate) const INACTIVITY_LIFETIME_DAYS: i64 = 90;
 /// The health check warns when either expiry is closer than this.
-pub const WARN_DAYS: i64 = 30;
+pub(crate) const WARN_DAYS: i64 = 30;
 const DAY_MILLIS: i64 = 24 * 60 * 60 * 1000;
 
 /// `ACCESS_TOKEN` as JSON `{"token":"…","expirationDate":<epoch millis>}`.

@@ -15,12 +15,12 @@
 //!   revocation; only `invalid_grant` / 401 / 403 from the token endpoint are;
 //! - no token, secret or code ever appears in an error, `Debug` output or log line.
 
-pub mod consent;
-pub mod endpoint;
+pub(crate) mod consent;
+pub(crate) mod endpoint;
 mod error;
-pub mod ledger;
-pub mod lock;
-pub mod manager;
+pub(crate) mod ledger;
+pub(crate) mod lock;
+pub(crate) mod manager;
 mod refresh;
 mod tokens;
 

@@ -62,7 +62,7 @@ pub struct AuthArgs {
     pub api_base: String,
 }
 
-pub fn run(args: AuthArgs) -> Result<(), CliError> {
+pub(super) fn run(args: AuthArgs) -> Result<(), CliError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

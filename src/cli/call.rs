@@ -38,7 +38,7 @@ pub struct CallArgs {
 }
 
 /// One-line explanations of the proxy's `X-Psoxy-Error` codes (proxy-runtime §3).
-pub fn explain(code: &str) -> &'static str {
+pub(super) fn explain(code: &str) -> &'static str {
     match code {
         "HTTPS_REQUIRED" => "the request did not arrive over HTTPS (X-Forwarded-Proto)",
         "UNAUTHORIZED_IP_ADDRESS" => "your IP is not in ALLOWED_DATA_ACCESS_IP_BLOCKS",
@@ -65,7 +65,7 @@ pub fn explain(code: &str) -> &'static str {
     }
 }
 
-pub fn run(args: CallArgs) -> Result<(), CliError> {
+pub(super) fn run(args: CallArgs) -> Result<(), CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -124,7 +124,7 @@ fn request_headers(args: &CallArgs) -> Result<Vec<(String, String)>, CliError> {
 }
 
 /// Status line, the `X-Psoxy-*` headers sorted, and the explanation of an error code.
-pub fn header_report(response: &reqwest::Response) -> String {
+pub(super) fn header_report(response: &reqwest::Response) -> String {
     let mut lines = vec![format!("status: {}", response.status())];
     let mut psoxy: Vec<(String, String)> = response
         .headers()
@@ -149,7 +149,7 @@ pub fn header_report(response: &reqwest::Response) -> String {
 }
 
 /// The body for printing: pretty JSON on a terminal, otherwise the bytes as text.
-pub fn render_body(body: &[u8], terminal: bool) -> String {
+pub(super) fn render_body(body: &[u8], terminal: bool) -> String {
     if terminal && let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
         return serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
     }

@@ -20,9 +20,9 @@ use crate::config::names;
 use crate::secrets::{FileStore, SecretStore};
 
 /// The bearer token the simulator expects and the demo secret file holds.
-pub const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
+pub(super) const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
 /// The cloud id the demo configures, so `/wiki/...` short paths work.
-pub const DEMO_CLOUD_ID: &str = "acme-cloud-id";
+pub(super) const DEMO_CLOUD_ID: &str = "acme-cloud-id";
 
 const MANIFEST: &str = include_str!("../../example-api-responses/examples.yaml");
 
@@ -75,14 +75,14 @@ struct ManifestExample {
 
 /// One page the simulator can serve.
 #[derive(Debug, Clone)]
-pub struct Page {
+pub(super) struct Page {
     path: String,
     marker: Option<String>,
     body: &'static str,
 }
 
 /// The pages of the embedded examples.
-pub fn pages() -> Result<Vec<Page>, CliError> {
+pub(super) fn pages() -> Result<Vec<Page>, CliError> {
     let manifest: Manifest = serde_saphyr::from_str(MANIFEST)
         .map_err(|e| CliError::Usage(format!("embedded examples manifest: {e}")))?;
     let mut pages = Vec::new();
@@ -133,7 +133,7 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// The simulator's answer to one request.
-pub fn answer(pages: &[Page], request: &Request<Body>) -> Response<Body> {
+pub(super) fn answer(pages: &[Page], request: &Request<Body>) -> Response<Body> {
     let expected = format!("Bearer {DEMO_ACCESS_TOKEN}");
     let authorized = request
         .headers()
@@ -184,7 +184,7 @@ fn empty_listing(path: &str, first_page: bool) -> Option<&'static str> {
 }
 
 /// Starts the simulator on a free loopback port; returns its address.
-pub async fn start_simulator() -> Result<SocketAddr, CliError> {
+pub(super) async fn start_simulator() -> Result<SocketAddr, CliError> {
     let pages = std::sync::Arc::new(pages()?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -207,7 +207,7 @@ pub async fn start_simulator() -> Result<SocketAddr, CliError> {
 /// Creates (once) the demo's local secret file `dir/secrets.json` — the same file store
 /// `serve --secrets FILE` uses (mode 0600, atomic writes) — with a random salt, a random
 /// encryption key and the simulator's access token.
-pub async fn ensure_demo_secrets(dir: &Path) -> Result<PathBuf, CliError> {
+pub(super) async fn ensure_demo_secrets(dir: &Path) -> Result<PathBuf, CliError> {
     let path = dir.join("secrets.json");
     let io = |e: std::io::Error| CliError::Usage(format!("cannot create {}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;

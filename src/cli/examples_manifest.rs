@@ -11,7 +11,7 @@ use super::CliError;
 /// The manifest as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Manifest {
+pub(super) struct Manifest {
     /// Rules file, relative to the manifest.
     pub rules: PathBuf,
     /// Test-only salt.
@@ -26,7 +26,7 @@ pub struct Manifest {
 /// One request URL with its upstream response and the expected sanitized output.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Example {
+pub(super) struct Example {
     /// PATH?QUERY of the request the response answers.
     pub url: String,
     /// HTTP method (default GET).
@@ -40,7 +40,7 @@ pub struct Example {
 
 impl Manifest {
     /// Read and parse a manifest; returns it with the directory its paths are relative to.
-    pub fn load(path: &Path) -> Result<(Manifest, PathBuf), CliError> {
+    pub(super) fn load(path: &Path) -> Result<(Manifest, PathBuf), CliError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
         let manifest: Manifest = serde_saphyr::from_str(&text).map_err(|e| {
@@ -56,7 +56,7 @@ impl Manifest {
 
 /// The project's own manifest: `example-api-responses/examples.yaml` under the current
 /// directory when present, else under the source tree this binary was built from.
-pub fn default_manifest() -> PathBuf {
+pub(super) fn default_manifest() -> PathBuf {
     let relative = Path::new("example-api-responses").join("examples.yaml");
     if relative.exists() {
         return relative;

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// Every difference between `expected` and `actual`, as `$.a[0].b: …` lines.
-pub fn diff(expected: &Value, actual: &Value) -> Vec<String> {
+pub(super) fn diff(expected: &Value, actual: &Value) -> Vec<String> {
     let mut out = Vec::new();
     walk("$", expected, actual, &mut out);
     out

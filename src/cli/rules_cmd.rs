@@ -12,7 +12,7 @@ use crate::rules::RuleSet;
 use crate::sanitize;
 
 /// `rules check F...`: every file is checked even after a failure.
-pub fn check(files: &[PathBuf]) -> Result<(), CliError> {
+pub(super) fn check(files: &[PathBuf]) -> Result<(), CliError> {
     let mut invalid = 0;
     for file in files {
         match load_or_report(file) {
@@ -38,7 +38,7 @@ pub fn check(files: &[PathBuf]) -> Result<(), CliError> {
 }
 
 /// `rules test [--examples M]`: run every example; exit 1 if any differs.
-pub fn test(manifest_path: Option<PathBuf>) -> Result<(), CliError> {
+pub(super) fn test(manifest_path: Option<PathBuf>) -> Result<(), CliError> {
     let manifest_path = manifest_path.unwrap_or_else(default_manifest);
     let (manifest, base) = Manifest::load(&manifest_path)?;
     let rules = load_or_report(&base.join(&manifest.rules))?;

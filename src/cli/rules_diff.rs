@@ -32,7 +32,7 @@ pub struct DiffArgs {
     examples: Option<PathBuf>,
 }
 
-pub fn run(args: DiffArgs) -> Result<(), CliError> {
+pub(super) fn run(args: DiffArgs) -> Result<(), CliError> {
     let old = rules_file::load_or_report(&args.old)?;
     let new = rules_file::load_or_report(&args.new)?;
     let changes = diff::diff(&old, &new);

@@ -13,7 +13,7 @@ use super::{CliError, rules_file};
 use crate::lint::{self, LintConfig, LintExample, LintReport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(super) enum Format {
     Text,
     Json,
 }
@@ -48,7 +48,7 @@ struct JsonOutput<'a> {
     report: &'a LintReport,
 }
 
-pub fn run(args: LintArgs) -> Result<(), CliError> {
+pub(super) fn run(args: LintArgs) -> Result<(), CliError> {
     let rules = rules_file::load_or_report(&args.file)?;
     let lint_file = args.lint_file.clone().or_else(|| {
         let default = sidecar_of(&args.file);

@@ -26,7 +26,7 @@ pub struct SanitizeArgs {
     input: Option<PathBuf>,
 }
 
-pub fn run(args: SanitizeArgs) -> Result<(), CliError> {
+pub(super) fn run(args: SanitizeArgs) -> Result<(), CliError> {
     let rules = load_or_report(&args.rules)?;
     let pseudonymizer = args.secrets.pseudonymizer()?;
     let (path, query) = split_url(&args.url);

@@ -51,7 +51,7 @@ pub struct ServeArgs {
 /// Directory of the demo's secret file.
 const DEMO_DIR: &str = ".pseudoproxy-demo";
 
-pub fn run(args: ServeArgs) -> Result<(), CliError> {
+pub(super) fn run(args: ServeArgs) -> Result<(), CliError> {
     if !args.listen.ip().is_loopback() && args.auth_token.is_none() {
         return Err(CliError::Usage(format!(
             "refusing to listen on {} without --auth-token (or PSEUDOPROXY_AUTH_TOKEN): \

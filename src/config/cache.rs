@@ -36,7 +36,7 @@ pub(crate) struct ParameterCache {
 impl ParameterCache {
     /// The entry for `name` judged against `ttl` at `now`. A clock that went backwards
     /// makes an entry look fresh rather than failing.
-    pub fn lookup(&self, name: &str, now: SystemTime, ttl: Duration) -> Cached {
+    pub(super) fn lookup(&self, name: &str, now: SystemTime, ttl: Duration) -> Cached {
         let Ok(entries) = self.entries.lock() else {
             return Cached::Unknown;
         };
@@ -54,14 +54,14 @@ impl ParameterCache {
     }
 
     /// Records what a read of `name` found at `now`.
-    pub fn put(&self, name: &str, entry: Entry, now: SystemTime) {
+    pub(super) fn put(&self, name: &str, entry: Entry, now: SystemTime) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.insert(name.to_owned(), (entry, now));
         }
     }
 
     /// Forgets `name` (after the caller wrote it).
-    pub fn invalidate(&self, name: &str) {
+    pub(super) fn invalidate(&self, name: &str) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.remove(name);
         }

@@ -8,13 +8,13 @@ mod cache;
 mod clock;
 mod env;
 mod error;
-pub mod names;
+pub(crate) mod names;
 pub mod parse;
-pub mod resolve;
-pub mod rules_param;
-pub mod settings;
+pub(crate) mod resolve;
+pub(crate) mod rules_param;
+pub(crate) mod settings;
 mod startup;
-pub mod store;
+pub(crate) mod store;
 
 use std::time::Duration;
 

@@ -13,49 +13,49 @@
 use super::Env;
 
 // Settings of the request pipeline (environment → instance parameter → shared parameter).
-pub const TARGET_HOST: &str = "TARGET_HOST";
-pub const REQUEST_TIMEOUT_SECONDS: &str = "REQUEST_TIMEOUT_SECONDS";
-pub const SOURCE: &str = "SOURCE";
-pub const IS_DEVELOPMENT_MODE: &str = "IS_DEVELOPMENT_MODE";
-pub const CONFLUENCE_CLOUD_ID: &str = "CONFLUENCE_CLOUD_ID";
-pub const ALLOWED_DATA_ACCESS_IP_BLOCKS: &str = "ALLOWED_DATA_ACCESS_IP_BLOCKS";
-pub const ALLOWED_CALLER_ARNS: &str = "ALLOWED_CALLER_ARNS";
-pub const RULES: &str = "RULES";
+pub(crate) const TARGET_HOST: &str = "TARGET_HOST";
+pub(crate) const REQUEST_TIMEOUT_SECONDS: &str = "REQUEST_TIMEOUT_SECONDS";
+pub(crate) const SOURCE: &str = "SOURCE";
+pub(crate) const IS_DEVELOPMENT_MODE: &str = "IS_DEVELOPMENT_MODE";
+pub(crate) const CONFLUENCE_CLOUD_ID: &str = "CONFLUENCE_CLOUD_ID";
+pub(crate) const ALLOWED_DATA_ACCESS_IP_BLOCKS: &str = "ALLOWED_DATA_ACCESS_IP_BLOCKS";
+pub(crate) const ALLOWED_CALLER_ARNS: &str = "ALLOWED_CALLER_ARNS";
+pub(crate) const RULES: &str = "RULES";
 // Pseudonyms.
-pub const PSOXY_SALT: &str = "PSOXY_SALT";
-pub const PSOXY_ENCRYPTION_KEY: &str = "PSOXY_ENCRYPTION_KEY";
-pub const SALT_IP: &str = "SALT_IP";
-pub const ENCRYPTION_KEY_IP: &str = "ENCRYPTION_KEY_IP";
-pub const SALT_EMAIL_DOMAINS: &str = "SALT_EMAIL_DOMAINS";
-pub const ENCRYPTION_KEY_EMAIL_DOMAINS: &str = "ENCRYPTION_KEY_EMAIL_DOMAINS";
-pub const EMAIL_CANONICALIZATION: &str = "EMAIL_CANONICALIZATION";
-pub const EMAIL_DOMAIN_HANDLING: &str = "EMAIL_DOMAIN_HANDLING";
+pub(crate) const PSOXY_SALT: &str = "PSOXY_SALT";
+pub(crate) const PSOXY_ENCRYPTION_KEY: &str = "PSOXY_ENCRYPTION_KEY";
+pub(crate) const SALT_IP: &str = "SALT_IP";
+pub(crate) const ENCRYPTION_KEY_IP: &str = "ENCRYPTION_KEY_IP";
+pub(crate) const SALT_EMAIL_DOMAINS: &str = "SALT_EMAIL_DOMAINS";
+pub(crate) const ENCRYPTION_KEY_EMAIL_DOMAINS: &str = "ENCRYPTION_KEY_EMAIL_DOMAINS";
+pub(crate) const EMAIL_CANONICALIZATION: &str = "EMAIL_CANONICALIZATION";
+pub(crate) const EMAIL_DOMAIN_HANDLING: &str = "EMAIL_DOMAIN_HANDLING";
 // The OAuth strategy.
-pub const SOURCE_AUTH_STRATEGY_IDENTIFIER: &str = "SOURCE_AUTH_STRATEGY_IDENTIFIER";
-pub const GRANT_TYPE: &str = "GRANT_TYPE";
-pub const REFRESH_ENDPOINT: &str = "REFRESH_ENDPOINT";
-pub const USE_SHARED_TOKEN: &str = "USE_SHARED_TOKEN";
+pub(crate) const SOURCE_AUTH_STRATEGY_IDENTIFIER: &str = "SOURCE_AUTH_STRATEGY_IDENTIFIER";
+pub(crate) const GRANT_TYPE: &str = "GRANT_TYPE";
+pub(crate) const REFRESH_ENDPOINT: &str = "REFRESH_ENDPOINT";
+pub(crate) const USE_SHARED_TOKEN: &str = "USE_SHARED_TOKEN";
 // Instance parameters of the token lifecycle (read, and the last four written at run time).
-pub const CLIENT_ID: &str = "CLIENT_ID";
-pub const CLIENT_SECRET: &str = "CLIENT_SECRET";
-pub const REFRESH_TOKEN: &str = "REFRESH_TOKEN";
-pub const ACCESS_TOKEN: &str = "ACCESS_TOKEN";
-pub const TOKEN_FAMILY: &str = "TOKEN_FAMILY";
-pub const REFRESH_LOCK: &str = "OAUTH_REFRESH_TOKEN_lock";
+pub(crate) const CLIENT_ID: &str = "CLIENT_ID";
+pub(crate) const CLIENT_SECRET: &str = "CLIENT_SECRET";
+pub(crate) const REFRESH_TOKEN: &str = "REFRESH_TOKEN";
+pub(crate) const ACCESS_TOKEN: &str = "ACCESS_TOKEN";
+pub(crate) const TOKEN_FAMILY: &str = "TOKEN_FAMILY";
+pub(crate) const REFRESH_LOCK: &str = "OAUTH_REFRESH_TOKEN_lock";
 // Environment only: where parameters live and what the process is.
-pub const PATH_TO_INSTANCE_CONFIG: &str = "PATH_TO_INSTANCE_CONFIG";
-pub const PATH_TO_SHARED_CONFIG: &str = "PATH_TO_SHARED_CONFIG";
-pub const PSOXY_KMS_KEY_ID: &str = "PSOXY_KMS_KEY_ID";
-pub const AWS_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
-pub const AWS_LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
+pub(crate) const PATH_TO_INSTANCE_CONFIG: &str = "PATH_TO_INSTANCE_CONFIG";
+pub(crate) const PATH_TO_SHARED_CONFIG: &str = "PATH_TO_SHARED_CONFIG";
+pub(crate) const PSOXY_KMS_KEY_ID: &str = "PSOXY_KMS_KEY_ID";
+pub(crate) const AWS_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
+pub(crate) const AWS_LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
 /// A JSON file of parameters replacing the store on Lambda (local runs, `cargo lambda`).
-pub const PSEUDOPROXY_SECRETS_FILE: &str = "PSEUDOPROXY_SECRETS_FILE";
+pub(crate) const PSEUDOPROXY_SECRETS_FILE: &str = "PSEUDOPROXY_SECRETS_FILE";
 /// `serve`'s bearer token (also read by `call` and `export`).
-pub const PSEUDOPROXY_AUTH_TOKEN: &str = "PSEUDOPROXY_AUTH_TOKEN";
+pub(crate) const PSEUDOPROXY_AUTH_TOKEN: &str = "PSEUDOPROXY_AUTH_TOKEN";
 
 /// Where a setting is read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// Environment, then instance parameter, then shared parameter.
     Layered,
     /// The environment alone (it says where the store is, or what the process is).
@@ -66,7 +66,7 @@ pub enum Origin {
 
 /// One setting the binary knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Setting {
+pub(crate) struct Setting {
     pub name: &'static str,
     pub origin: Origin,
     /// A secret: in Lambda mode never taken from the environment.
@@ -103,7 +103,7 @@ const fn lifecycle(name: &'static str, read_at_start: bool) -> Setting {
 }
 
 /// Every setting, in the order start-up reads them.
-pub const SETTINGS: [Setting; 33] = [
+pub(crate) const SETTINGS: [Setting; 33] = [
     layered(TARGET_HOST, false),
     layered(REQUEST_TIMEOUT_SECONDS, false),
     layered(SOURCE, false),
@@ -140,12 +140,12 @@ pub const SETTINGS: [Setting; 33] = [
 ];
 
 /// Whether `name` is a secret setting (never taken from the environment in Lambda mode).
-pub fn is_secret(name: &str) -> bool {
+pub(crate) fn is_secret(name: &str) -> bool {
     SETTINGS.iter().any(|s| s.name == name && s.secret)
 }
 
 /// The settings every cold start reads, for one wave of store reads.
-pub fn read_at_start() -> Vec<&'static str> {
+pub(crate) fn read_at_start() -> Vec<&'static str> {
     SETTINGS
         .iter()
         .filter(|s| s.read_at_start)
@@ -167,7 +167,7 @@ pub fn full_name(prefix: &str, short: &str) -> String {
 
 /// The instance prefix: `PATH_TO_INSTANCE_CONFIG`, else the Lambda function name
 /// upper-cased with `-` → `_` plus `_`, else none (local `serve` and the CLI).
-pub fn instance_prefix(env: &Env) -> String {
+pub(crate) fn instance_prefix(env: &Env) -> String {
     if let Some(path) = env.get(PATH_TO_INSTANCE_CONFIG) {
         return path.to_owned();
     }
@@ -177,7 +177,7 @@ pub fn instance_prefix(env: &Env) -> String {
 }
 
 /// The shared prefix: `PATH_TO_SHARED_CONFIG`, else none (so the salt is `PSOXY_SALT`).
-pub fn shared_prefix(env: &Env) -> String {
+pub(crate) fn shared_prefix(env: &Env) -> String {
     env.get(PATH_TO_SHARED_CONFIG)
         .unwrap_or_default()
         .to_owned()

@@ -25,7 +25,7 @@ pub const INSTANCE_TTL: Duration = Duration::from_secs(5 * 60);
 pub const SHARED_TTL: Duration = Duration::from_secs(20 * 60);
 
 /// True for a value that means "not configured".
-pub fn is_placeholder(value: &str) -> bool {
+pub(crate) fn is_placeholder(value: &str) -> bool {
     let value = value.trim();
     value.is_empty() || value.eq_ignore_ascii_case("fill me")
 }

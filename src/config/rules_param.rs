@@ -14,12 +14,12 @@ use std::io::Read;
 use base64::Engine;
 
 /// Largest decoded rules text accepted.
-pub const MAX_RULES_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_RULES_BYTES: usize = 8 * 1024 * 1024;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Decodes a `RULES` value to YAML text.
-pub fn decode_rules(value: &str) -> Result<String, String> {
+pub(crate) fn decode_rules(value: &str) -> Result<String, String> {
     let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let engine = base64::engine::general_purpose::STANDARD;
     let Ok(bytes) = engine.decode(compact.as_bytes()) else {

@@ -14,9 +14,9 @@ use super::{
 use crate::pseudonym::PseudonymConfig;
 
 /// Defaults of spec §4.
-pub const DEFAULT_TARGET_HOST: &str = "api.atlassian.com";
-pub const DEFAULT_SOURCE: &str = "confluence";
-pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: u64 = 55;
+pub(crate) const DEFAULT_TARGET_HOST: &str = "api.atlassian.com";
+pub(crate) const DEFAULT_SOURCE: &str = "confluence";
+pub(crate) const DEFAULT_REQUEST_TIMEOUT_SECONDS: u64 = 55;
 
 /// What reading the settings noticed beyond the values themselves.
 #[derive(Default)]

@@ -10,6 +10,6 @@ use crate::secrets::SsmStore;
 
 /// SSM Parameter Store from the AWS default chain (honouring `AWS_ENDPOINT_URL[_SSM]`),
 /// writes encrypted with `PSOXY_KMS_KEY_ID` when set.
-pub async fn ssm(env: &Env) -> SsmStore {
+pub(crate) async fn ssm(env: &Env) -> SsmStore {
     SsmStore::connect(env.get(PSOXY_KMS_KEY_ID).map(str::to_owned)).await
 }

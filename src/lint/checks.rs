@@ -9,7 +9,7 @@ use super::{EndpointReport, LeafReport};
 use crate::rules::{Endpoint, TransformKind};
 
 /// The report rows and findings of one endpoint.
-pub fn check_endpoint(
+pub(super) fn check_endpoint(
     index: usize,
     endpoint: &Endpoint,
     analysis: &Analysis,

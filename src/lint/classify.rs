@@ -82,7 +82,7 @@ pub struct Applied {
 
 /// Where one JSONPath of a transform (or its `applyOnlyWhen`) can match.
 #[derive(Debug, Clone)]
-pub struct PathReach {
+pub(crate) struct PathReach {
     pub transform: usize,
     /// `None` for the `applyOnlyWhen` path.
     pub path_index: Option<usize>,
@@ -92,7 +92,7 @@ pub struct PathReach {
 
 /// The static analysis of one endpoint.
 #[derive(Debug, Clone)]
-pub struct Analysis {
+pub(crate) struct Analysis {
     pub shape: Shape,
     /// `false` when the endpoint has no responseSchema (the shape is one unknown node).
     pub filtered: bool,
@@ -102,7 +102,7 @@ pub struct Analysis {
 }
 
 /// Analyse `endpoint` (which belongs to `rules`).
-pub fn analyse(rules: &RuleSet, endpoint: &Endpoint) -> Analysis {
+pub(crate) fn analyse(rules: &RuleSet, endpoint: &Endpoint) -> Analysis {
     let (shape, filtered) = match &endpoint.response_schema {
         Some(schema) => (Shape::build(schema, &rules.definitions), true),
         None => (Shape::unfiltered(), false),
@@ -212,7 +212,7 @@ fn worst_case(base: LeafClass, applied: &[Applied]) -> LeafClass {
 }
 
 /// The class one application gives a leaf.
-pub fn effect_of(kind: &TransformKind, on_enclosing: bool) -> LeafClass {
+pub(crate) fn effect_of(kind: &TransformKind, on_enclosing: bool) -> LeafClass {
     use TransformKind as K;
     match (kind, on_enclosing) {
         (K::Redact, _) => LeafClass::Redacted,
@@ -243,7 +243,7 @@ pub fn effect_of(kind: &TransformKind, on_enclosing: bool) -> LeafClass {
 }
 
 /// A transform's tag and the options that change its output.
-pub fn describe(kind: &TransformKind) -> (&'static str, String) {
+pub(crate) fn describe(kind: &TransformKind) -> (&'static str, String) {
     use TransformKind as K;
     let encoding = |e: &Encoding| match e {
         Encoding::UrlSafeToken => "",

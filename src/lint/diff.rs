@@ -18,7 +18,7 @@ use crate::rules::{Endpoint, RuleSet};
 
 /// Everything that differs, in file order.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct RulesDiff {
+pub(crate) struct RulesDiff {
     pub endpoints_added: Vec<String>,
     pub endpoints_removed: Vec<String>,
     pub leaves: Vec<LeafChange>,
@@ -28,7 +28,7 @@ pub struct RulesDiff {
 
 /// A leaf whose class differs; `None` = not in that file's schema (or endpoint).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LeafChange {
+pub(crate) struct LeafChange {
     pub endpoint: String,
     pub path: LeafPath,
     pub old: Option<LeafClass>,
@@ -39,7 +39,7 @@ pub struct LeafChange {
 /// A leaf pseudonymized in both files, by transforms whose output differs (encoding,
 /// reversible tokens, kind): every pseudonym of it changes, so joins with past data break.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PseudonymChange {
+pub(crate) struct PseudonymChange {
     pub endpoint: String,
     pub path: LeafPath,
     pub old: String,
@@ -48,7 +48,7 @@ pub struct PseudonymChange {
 
 /// A change to what requests an endpoint admits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RequestChange {
+pub(crate) struct RequestChange {
     pub endpoint: String,
     pub change: String,
     /// More requests are admitted than before.
@@ -57,18 +57,18 @@ pub struct RequestChange {
 
 impl RulesDiff {
     /// The change lets more through: a leaf's exposure rises or more requests are admitted.
-    pub fn exposes(&self) -> bool {
+    pub(crate) fn exposes(&self) -> bool {
         self.leaves.iter().any(|l| l.exposes) || self.requests.iter().any(|r| r.widens)
     }
 }
 
 /// 0 (nothing passes) … 3 (raw or unknown); see the module docs.
-pub fn exposure(class: Option<LeafClass>) -> u8 {
+pub(crate) fn exposure(class: Option<LeafClass>) -> u8 {
     class.map_or(0, |c| 3 - c.strength())
 }
 
 /// Compare `old` with `new`.
-pub fn diff(old: &RuleSet, new: &RuleSet) -> RulesDiff {
+pub(crate) fn diff(old: &RuleSet, new: &RuleSet) -> RulesDiff {
     let mut out = RulesDiff::default();
     let old_by_label = by_label(old);
     let new_by_label = by_label(new);

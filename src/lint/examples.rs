@@ -17,13 +17,13 @@ use crate::rules::RuleSet;
 use crate::sanitize;
 
 /// Examples per endpoint, L005 findings, and notes about examples that could not be used.
-pub struct ExampleOutcome {
+pub(super) struct ExampleOutcome {
     pub counts: Vec<usize>,
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
 }
 
-pub fn check_examples(rules: &RuleSet, examples: &[LintExample]) -> ExampleOutcome {
+pub(super) fn check_examples(rules: &RuleSet, examples: &[LintExample]) -> ExampleOutcome {
     let mut docs: Vec<Vec<Value>> = vec![Vec::new(); rules.endpoints.len()];
     let mut counts = vec![0; rules.endpoints.len()];
     let mut notes = Vec::new();

@@ -14,15 +14,17 @@
 //! hold the linter to this by sanitizing generated documents.
 
 mod checks;
-pub mod classify;
-pub mod config;
-pub mod diff;
+pub(crate) mod classify;
+pub(crate) mod config;
+// `rules diff` (cli) is its one user: without the runtime feature it is not compiled.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+pub(crate) mod diff;
 mod examples;
-pub mod findings;
-pub mod names;
+pub(crate) mod findings;
+pub(crate) mod names;
 pub(crate) mod reach;
 mod render;
-pub mod shape;
+pub(crate) mod shape;
 
 use serde::Serialize;
 

@@ -14,7 +14,7 @@ use super::shape::{LeafPath, SchemaStep};
 
 /// `(what it is, regex over the normal form)`. Kept broad on purpose: a false positive
 /// costs one acknowledgement with a reason, a false negative is a leak nobody reviews.
-pub const BUILTIN: &[(&str, &str)] = &[
+pub(crate) const BUILTIN: &[(&str, &str)] = &[
     (
         "account or user id",
         r"accountid|userid|userkey|username|login|principal",
@@ -36,7 +36,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// Keys that name the text of their parent rather than a thing of their own.
-pub const GENERIC: &[&str] = &[
+pub(crate) const GENERIC: &[&str] = &[
     "value", "values", "text", "content", "raw", "plain", "view", "storage", "html", "markdown",
     "data",
 ];
@@ -75,7 +75,7 @@ impl PersonalNames {
 }
 
 /// The key that names a leaf: its own, else the nearest enclosing non-generic key.
-pub fn leaf_name(path: &LeafPath) -> Option<&str> {
+pub(crate) fn leaf_name(path: &LeafPath) -> Option<&str> {
     let mut keys = path.0.iter().rev().filter_map(|s| match s {
         SchemaStep::Key(k) => Some(k.as_str()),
         SchemaStep::Item => None,

@@ -18,13 +18,13 @@ use crate::jsonpath::ast::{Segment, Selector, Slice};
 
 /// A position a path can reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reach {
+pub(crate) struct Reach {
     pub node: NodeId,
     pub certain: bool,
 }
 
 /// Every position of `shape` that `path` can match, in node order.
-pub fn reach(shape: &Shape, path: &JsonPath) -> Vec<Reach> {
+pub(crate) fn reach(shape: &Shape, path: &JsonPath) -> Vec<Reach> {
     let mut state: BTreeMap<NodeId, bool> = BTreeMap::from([(0, true)]);
     for segment in path.segments() {
         let mut next = BTreeMap::new();

@@ -22,12 +22,12 @@ use crate::rules::{Schema, SchemaType};
 /// difference between the first and the second level of a recursive shape.
 pub const MAX_REF_REPEAT: usize = 2;
 /// Deepest nesting (schemas and `$ref`s) expanded along one path.
-pub const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 /// Most nodes one endpoint's tree may have.
-pub const MAX_NODES: usize = 20_000;
+pub(crate) const MAX_NODES: usize = 20_000;
 
 /// Index of a node in a [`Shape`].
-pub type NodeId = usize;
+pub(crate) type NodeId = usize;
 
 /// One edge from a position to a child position.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -75,23 +75,23 @@ fn is_plain_name(key: &str) -> bool {
 
 /// The set of value kinds a position can hold after filtering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Kinds(u16);
+pub(crate) struct Kinds(u16);
 
 impl Kinds {
-    pub const STRING: Kinds = Kinds(1);
-    pub const INTEGER: Kinds = Kinds(1 << 1);
-    pub const NUMBER: Kinds = Kinds(1 << 2);
-    pub const BOOLEAN: Kinds = Kinds(1 << 3);
+    pub(crate) const STRING: Kinds = Kinds(1);
+    pub(crate) const INTEGER: Kinds = Kinds(1 << 1);
+    pub(crate) const NUMBER: Kinds = Kinds(1 << 2);
+    pub(crate) const BOOLEAN: Kinds = Kinds(1 << 3);
     /// Always null (`type: null`, a dangling reference).
-    pub const NULL: Kinds = Kinds(1 << 4);
+    pub(crate) const NULL: Kinds = Kinds(1 << 4);
     /// A schema without `type`: any scalar passes unchanged (objects and arrays → null).
-    pub const SCALAR: Kinds = Kinds(1 << 5);
+    pub(crate) const SCALAR: Kinds = Kinds(1 << 5);
     /// `const`: always `""` on match, never a value from the input.
-    pub const CONST: Kinds = Kinds(1 << 6);
-    pub const OBJECT: Kinds = Kinds(1 << 7);
-    pub const ARRAY: Kinds = Kinds(1 << 8);
+    pub(crate) const CONST: Kinds = Kinds(1 << 6);
+    pub(crate) const OBJECT: Kinds = Kinds(1 << 7);
+    pub(crate) const ARRAY: Kinds = Kinds(1 << 8);
     /// Anything at all passes: no responseSchema.
-    pub const ANY: Kinds = Kinds(1 << 9);
+    pub(crate) const ANY: Kinds = Kinds(1 << 9);
 
     const NAMES: [(Kinds, &'static str); 10] = [
         (Kinds::STRING, "string"),
@@ -106,27 +106,27 @@ impl Kinds {
         (Kinds::ANY, "any"),
     ];
 
-    pub fn contains(self, other: Kinds) -> bool {
+    pub(crate) fn contains(self, other: Kinds) -> bool {
         self.0 & other.0 != 0
     }
 
-    pub fn insert(&mut self, other: Kinds) {
+    pub(crate) fn insert(&mut self, other: Kinds) {
         self.0 |= other.0;
     }
 
-    pub fn is_empty(self) -> bool {
+    pub(crate) fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     /// Can hold a string or number taken from the input (what personal data looks like).
-    pub fn carries_scalar_input(self) -> bool {
+    pub(crate) fn carries_scalar_input(self) -> bool {
         self.contains(Kinds(
             Kinds::STRING.0 | Kinds::INTEGER.0 | Kinds::NUMBER.0 | Kinds::SCALAR.0 | Kinds::ANY.0,
         ))
     }
 
     /// Can hold something `pseudonymize` accepts (string, number or null).
-    pub fn pseudonymizable(self) -> bool {
+    pub(crate) fn pseudonymizable(self) -> bool {
         self.carries_scalar_input() || self.contains(Kinds(Kinds::NULL.0 | Kinds::CONST.0))
     }
 }
@@ -147,7 +147,7 @@ impl fmt::Display for Kinds {
 
 /// One position.
 #[derive(Debug, Clone)]
-pub struct ShapeNode {
+pub(crate) struct ShapeNode {
     pub parent: Option<NodeId>,
     /// The edge from the parent (`None` for the root).
     pub step: Option<SchemaStep>,
@@ -159,13 +159,13 @@ pub struct ShapeNode {
 
 /// The unrolled tree of one endpoint's responseSchema; node 0 is the document root.
 #[derive(Debug, Clone)]
-pub struct Shape {
+pub(crate) struct Shape {
     nodes: Vec<ShapeNode>,
 }
 
 impl Shape {
     /// Unroll `schema` (an endpoint's responseSchema) against the rules' definitions.
-    pub fn build(schema: &Schema, definitions: &[(String, Schema)]) -> Shape {
+    pub(crate) fn build(schema: &Schema, definitions: &[(String, Schema)]) -> Shape {
         let mut builder = Builder {
             definitions,
             nodes: vec![ShapeNode::root()],
@@ -179,26 +179,18 @@ impl Shape {
     }
 
     /// The shape of an endpoint without a responseSchema: one position that holds anything.
-    pub fn unfiltered() -> Shape {
+    pub(crate) fn unfiltered() -> Shape {
         let mut root = ShapeNode::root();
         root.kinds = Kinds::ANY;
         Shape { nodes: vec![root] }
     }
 
-    pub fn node(&self, id: NodeId) -> &ShapeNode {
+    pub(crate) fn node(&self, id: NodeId) -> &ShapeNode {
         &self.nodes[id]
     }
 
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
     /// The path from the root to `id`.
-    pub fn path(&self, id: NodeId) -> LeafPath {
+    pub(crate) fn path(&self, id: NodeId) -> LeafPath {
         let mut steps = Vec::new();
         let mut at = Some(id);
         while let Some(node) = at.and_then(|i| self.nodes.get(i)) {
@@ -211,7 +203,7 @@ impl Shape {
 
     /// Positions that can hold a value of their own: scalar-capable nodes, childless
     /// containers and truncated nodes, in pre-order (document order of the schema).
-    pub fn leaves(&self) -> Vec<NodeId> {
+    pub(crate) fn leaves(&self) -> Vec<NodeId> {
         self.descendants_or_self(0)
             .into_iter()
             .filter(|&id| {
@@ -225,7 +217,7 @@ impl Shape {
     }
 
     /// `id` and everything below it, pre-order.
-    pub fn descendants_or_self(&self, id: NodeId) -> Vec<NodeId> {
+    pub(crate) fn descendants_or_self(&self, id: NodeId) -> Vec<NodeId> {
         let mut out = Vec::new();
         let mut stack = vec![id];
         while let Some(at) = stack.pop() {
@@ -236,7 +228,7 @@ impl Shape {
     }
 
     /// Whether `ancestor` is `id` or lies on the path from the root to `id`.
-    pub fn is_ancestor_or_self(&self, ancestor: NodeId, id: NodeId) -> bool {
+    pub(crate) fn is_ancestor_or_self(&self, ancestor: NodeId, id: NodeId) -> bool {
         let mut at = Some(id);
         while let Some(i) = at {
             if i == ancestor {

@@ -10,7 +10,7 @@ use crate::sanitize::Report;
 
 /// What happened to one request; filled in as the pipeline goes.
 #[derive(Debug, Default)]
-pub struct Audit {
+pub(super) struct Audit {
     pub request_id: String,
     pub principal: Option<String>,
     pub method: String,
@@ -30,7 +30,7 @@ pub struct Audit {
 
 impl Audit {
     /// Emits the line. Errors at 5xx are `warn`, everything else `info`.
-    pub fn emit(&self, duration: Duration) {
+    pub(super) fn emit(&self, duration: Duration) {
         let endpoint = self.endpoint.as_deref().unwrap_or("-");
         let query = self.query_shape.as_deref().unwrap_or("");
         let principal = self.principal.as_deref().unwrap_or("-");
@@ -73,7 +73,7 @@ impl Audit {
 /// The query with values removed: `limit=&cursor=&accountId=t~abc…`. Values that are
 /// `p~`/`t~` tokens are kept; everything else (including a key that looks like a value,
 /// i.e. has no `=`) keeps only its name.
-pub fn query_shape(query: &str) -> String {
+pub(super) fn query_shape(query: &str) -> String {
     query
         .split('&')
         .filter(|pair| !pair.is_empty())

@@ -20,7 +20,7 @@ use super::error::ProxyError;
 
 /// The caller as far as we know it.
 #[derive(Debug, Clone, Default)]
-pub struct Caller {
+pub(super) struct Caller {
     pub ip: Option<IpAddr>,
     pub principal: Option<String>,
     /// Lambda's request id, when the request came through a function URL.
@@ -30,7 +30,7 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub fn of<B>(request: &Request<B>) -> Caller {
+    pub(super) fn of<B>(request: &Request<B>) -> Caller {
         let mut caller = Caller::default();
         if let Some(RequestContext::ApiGatewayV2(context)) =
             request.extensions().get::<RequestContext>()
@@ -59,7 +59,7 @@ impl Caller {
 }
 
 /// Spec §2.3: IP allow-list, then caller-ARN allow-list.
-pub fn check(
+pub(super) fn check(
     caller: &Caller,
     ip_blocks: Option<&[IpNet]>,
     arns: Option<&[String]>,

@@ -16,10 +16,10 @@ use super::error::ProxyError;
 use super::upstream::UpstreamRequest;
 use crate::auth::TokenStatus;
 
-pub const HEALTH_HEADER: &str = "x-psoxy-health-check";
+pub(super) const HEALTH_HEADER: &str = "x-psoxy-health-check";
 
 /// The health response; `deep` also obtains a token and calls accessible-resources.
-pub async fn check(state: &AppState, caller: &Caller, deep: bool) -> Response<Body> {
+pub(super) async fn check(state: &AppState, caller: &Caller, deep: bool) -> Response<Body> {
     let settings = &state.settings;
     let mut warnings: Vec<String> = settings.warnings.clone();
     let mut missing = settings.missing.clone();

@@ -25,9 +25,12 @@ use crate::rules::{Endpoint, RuleSet};
 use crate::sanitize::LinkProtection;
 
 /// Largest request body read; larger ones are refused (no endpoint needs more).
-pub const MAX_REQUEST_BODY: usize = 256 * 1024;
+pub(super) const MAX_REQUEST_BODY: usize = 256 * 1024;
 
-pub async fn handle(State(state): State<Arc<AppState>>, request: Request<Body>) -> Response<Body> {
+pub(super) async fn handle(
+    State(state): State<Arc<AppState>>,
+    request: Request<Body>,
+) -> Response<Body> {
     let started = Instant::now();
     let caller = Caller::of(&request);
     let request_id = caller.request_id.clone().unwrap_or_else(random_id);

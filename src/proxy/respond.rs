@@ -28,7 +28,7 @@ const PASS_THROUGH: [&str; 7] = [
 
 /// Copies the pass-through headers from `upstream` into `out`; each `Link` value is
 /// protected by `links` (dropped when it cannot be).
-pub fn pass_through(upstream: &HeaderMap, out: &mut HeaderMap, links: &LinkProtection) {
+pub(super) fn pass_through(upstream: &HeaderMap, out: &mut HeaderMap, links: &LinkProtection) {
     for (name, value) in upstream {
         let n = name.as_str();
         let passes = PASS_THROUGH.contains(&n)
@@ -54,7 +54,7 @@ pub fn pass_through(upstream: &HeaderMap, out: &mut HeaderMap, links: &LinkProte
 }
 
 /// Whether `Accept-Encoding` admits gzip (`gzip` or `*` with a non-zero q).
-pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
@@ -74,13 +74,13 @@ pub fn accepts_gzip(headers: &HeaderMap) -> bool {
 
 /// The wire form of a body: gzipped when asked and worthwhile, then the size guard.
 #[derive(Debug)]
-pub struct Encoded {
+pub(super) struct Encoded {
     pub body: Vec<u8>,
     pub gzipped: bool,
     pub warn_not_requested: bool,
 }
 
-pub fn encode(body: Vec<u8>, wants_gzip: bool) -> Result<Encoded, ProxyError> {
+pub(super) fn encode(body: Vec<u8>, wants_gzip: bool) -> Result<Encoded, ProxyError> {
     let too_large = ProxyError::ResponseTooLarge(
         "the response exceeds the 6 MB limit even compressed; request fewer items (lower `limit`)",
     );
@@ -119,7 +119,7 @@ pub fn encode(body: Vec<u8>, wants_gzip: bool) -> Result<Encoded, ProxyError> {
 }
 
 /// Builds a response with `status`, `headers` and the encoded body.
-pub fn build(
+pub(super) fn build(
     status: StatusCode,
     mut headers: HeaderMap,
     encoded: Encoded,
@@ -141,7 +141,7 @@ pub fn build(
 }
 
 /// Marks a response as an upstream error.
-pub fn mark_api_error(headers: &mut HeaderMap) {
+pub(super) fn mark_api_error(headers: &mut HeaderMap) {
     headers.insert(ERROR_HEADER, HeaderValue::from_static("API_ERROR"));
     headers.insert(
         header::CONTENT_TYPE,

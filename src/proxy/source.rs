@@ -14,7 +14,7 @@ use crate::auth::TokenError;
 
 /// Calls the source with a bearer token; on 401, tells the token source and retries once
 /// if it then offers a different token.
-pub async fn call(
+pub(super) async fn call(
     state: &AppState,
     request: UpstreamRequest,
 ) -> Result<UpstreamResponse, ProxyError> {
@@ -52,7 +52,7 @@ async fn send(
 }
 
 /// Why no token could be had, as the proxy answers it.
-pub fn token_error(error: TokenError) -> ProxyError {
+pub(super) fn token_error(error: TokenError) -> ProxyError {
     match error {
         TokenError::Missing(name) => ProxyError::ConnectionSetup(vec![name]),
         TokenError::Revoked(why) => ProxyError::SourceAuthRevoked(why),

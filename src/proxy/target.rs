@@ -11,20 +11,23 @@ use axum::http::HeaderMap;
 
 use super::error::ProxyError;
 
-pub const TARGET_PATH_HEADER: &str = "x-psoxy-targetpath";
-pub const TARGET_QUERY_HEADER: &str = "x-psoxy-targetquery";
+pub(super) const TARGET_PATH_HEADER: &str = "x-psoxy-targetpath";
+pub(super) const TARGET_QUERY_HEADER: &str = "x-psoxy-targetquery";
 /// Longest override value accepted.
-pub const MAX_OVERRIDE_LEN: usize = 4096;
+pub(super) const MAX_OVERRIDE_LEN: usize = 4096;
 
 /// Raw path and query (`None` when the request had no `?`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(super) struct Target {
     pub path: String,
     pub query: Option<String>,
 }
 
 /// Applies `X-Psoxy-TargetPath` / `X-Psoxy-TargetQuery` to the request's own target.
-pub fn apply_overrides(mut target: Target, headers: &HeaderMap) -> Result<Target, ProxyError> {
+pub(super) fn apply_overrides(
+    mut target: Target,
+    headers: &HeaderMap,
+) -> Result<Target, ProxyError> {
     if let Some(path) = override_value(headers, TARGET_PATH_HEADER)? {
         if !path.starts_with('/') {
             return Err(ProxyError::InvalidRequest(
@@ -67,7 +70,7 @@ fn override_value(headers: &HeaderMap, name: &'static str) -> Result<Option<Stri
 }
 
 /// Spec §2.5: `/wiki/...` means `/ex/confluence/<cloudId>/wiki/...` when a cloud id is set.
-pub fn expand_short_path(path: &str, cloud_id: Option<&str>) -> String {
+pub(super) fn expand_short_path(path: &str, cloud_id: Option<&str>) -> String {
     match cloud_id {
         Some(id) if path == "/wiki" || path.starts_with("/wiki/") => {
             format!("/ex/confluence/{id}{path}")
@@ -77,7 +80,7 @@ pub fn expand_short_path(path: &str, cloud_id: Option<&str>) -> String {
 }
 
 /// Strips a leading `/<function name>` segment (Psoxy's API-Gateway style URLs).
-pub fn strip_function_name(path: &str, function_name: Option<&str>) -> String {
+pub(super) fn strip_function_name(path: &str, function_name: Option<&str>) -> String {
     let rest = function_name
         .filter(|n| !n.is_empty())
         .and_then(|name| path.strip_prefix('/')?.strip_prefix(name));

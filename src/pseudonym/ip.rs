@@ -11,7 +11,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The canonical text of `text` as an IP address, or `None` when it is not one.
-pub fn canonicalize(text: &str) -> Option<String> {
+pub(crate) fn canonicalize(text: &str) -> Option<String> {
     if has_ipv4_shape(text) {
         return parse_ipv4(text).map(|ip| ip.to_string());
     }

@@ -11,11 +11,11 @@
 //! plaintext.
 
 mod config;
-pub mod email;
+pub(crate) mod email;
 mod error;
 mod hash;
 mod identity;
-pub mod ip;
+pub(crate) mod ip;
 mod reverse;
 mod reversible;
 pub mod url;

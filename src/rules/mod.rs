@@ -14,10 +14,10 @@
 mod compile;
 mod compile_schema;
 mod compile_transform;
-pub mod diagnostics;
+pub(crate) mod diagnostics;
 mod gate;
 mod java_regex;
-pub mod model;
+pub(crate) mod model;
 mod param_check;
 mod path_guard;
 mod query;

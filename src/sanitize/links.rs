@@ -22,7 +22,7 @@ use crate::pseudonym::url::ReversedUrl;
 
 /// Shorter originals cannot be told apart from ordinary text in a URL (a `p~` for `42`
 /// would drop every link with a 42 in it), so they are only re-tokenized, never detected.
-pub const MIN_DETECTABLE: usize = 4;
+pub(super) const MIN_DETECTABLE: usize = 4;
 
 /// What this request revealed to the source, and how the caller spelled it.
 #[derive(Debug, Default)]

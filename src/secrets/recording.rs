@@ -20,7 +20,7 @@ pub(crate) struct BatchStore {
 }
 
 impl BatchStore {
-    pub fn new(
+    pub(crate) fn new(
         values: &[(&str, &str)],
         denied: &[&str],
         batches_fail: bool,
@@ -40,11 +40,11 @@ impl BatchStore {
         self.inner.get(name).await
     }
 
-    pub fn batches(&self) -> Vec<usize> {
+    pub(crate) fn batches(&self) -> Vec<usize> {
         self.batches.lock().unwrap().clone()
     }
 
-    pub fn single_reads(&self) -> usize {
+    pub(crate) fn single_reads(&self) -> usize {
         self.single_reads.load(Ordering::SeqCst)
     }
 }

@@ -9,7 +9,7 @@
 //!
 //! The proxy-level variant (headers, error bodies, logs) reuses `generator` and `leaks`.
 
-pub mod generator;
+pub(crate) mod generator;
 
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
@@ -23,7 +23,7 @@ use generator::{Generated, Origin, document};
 
 /// What the oracle holds the output to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Oracle {
+pub(crate) enum Oracle {
     /// The linter's claims only: what it calls protected or dropped never appears.
     Claims,
     /// Also privacy: a personal leaf kept raw without acknowledgement never appears.
@@ -31,7 +31,7 @@ pub enum Oracle {
 }
 
 /// Every canary in `output` that the linter's report says cannot be there.
-pub fn leaks(
+pub(crate) fn leaks(
     report: &EndpointReport,
     generated: &Generated,
     output: &str,
@@ -62,7 +62,7 @@ pub fn leaks(
 
 /// Sanitize generated documents for every endpoint, with a fresh runner from `runner`
 /// per endpoint (a runner counts its cases across runs); the first leak is the error.
-pub fn check_rules(
+pub(crate) fn check_rules(
     rules: &RuleSet,
     report: &LintReport,
     oracle: Oracle,
@@ -98,7 +98,7 @@ pub fn check_rules(
 }
 
 /// A runner with a fixed seed: the same documents every run, so a failure reproduces.
-pub fn seeded_runner(cases: u32) -> TestRunner {
+pub(crate) fn seeded_runner(cases: u32) -> TestRunner {
     let config = Config {
         cases,
         failure_persistence: None,
@@ -108,7 +108,7 @@ pub fn seeded_runner(cases: u32) -> TestRunner {
 }
 
 /// The shipped rules and the linter's report on them (with the shipped lint file).
-pub fn shipped() -> (RuleSet, LintReport) {
+pub(crate) fn shipped() -> (RuleSet, LintReport) {
     let rules_path = root().join("rules").join("confluence.yaml");
     let rules = rules::load(&rules_path).unwrap();
     let config_text =

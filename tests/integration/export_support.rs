@@ -19,9 +19,9 @@ use pseudoproxy::secrets::{FileStore, SecretStore};
 use serde_json::{Value, json};
 use wiremock::{Request, Respond, ResponseTemplate};
 
-pub const TOKEN: &str = "e2e-access-token";
-pub const CLOUD: &str = "c1";
-pub const GROUPS: [&str; 6] = [
+pub(crate) const TOKEN: &str = "e2e-access-token";
+pub(crate) const CLOUD: &str = "c1";
+pub(crate) const GROUPS: [&str; 6] = [
     "00000000-0000-4000-8000-000000000001",
     "00000000-0000-4000-8000-000000000002",
     "00000000-0000-4000-8000-000000000003",
@@ -31,7 +31,7 @@ pub const GROUPS: [&str; 6] = [
 ];
 
 /// The simulated Confluence.
-pub struct Confluence {
+pub(crate) struct Confluence {
     pub delay: Duration,
     /// Requests seen per page-2 path: odd-numbered ones are throttled, so every run (and
     /// every resumed run) meets a 429 on every listing's second page.
@@ -39,7 +39,7 @@ pub struct Confluence {
 }
 
 impl Confluence {
-    pub fn new(delay: Duration) -> Self {
+    pub(crate) fn new(delay: Duration) -> Self {
         Confluence {
             delay,
             seen: Mutex::new(HashMap::new()),
@@ -184,7 +184,7 @@ fn items(rest: &str, page: u32) -> Option<Vec<Value>> {
 }
 
 /// A free loopback port (bound, then released for the child to take).
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -194,12 +194,16 @@ pub fn free_port() -> u16 {
 
 /// `serve` in front of `upstream`, with its secret file in `dir`; waits until it accepts.
 /// The access token is seeded in Psoxy's shared-token JSON with a far-future expiry.
-pub async fn spawn_serve(upstream: &str, dir: &Path) -> (KillOnDrop, String) {
+pub(crate) async fn spawn_serve(upstream: &str, dir: &Path) -> (KillOnDrop, String) {
     spawn_serve_logging(upstream, dir, Stdio::null()).await
 }
 
 /// [`spawn_serve`] with its log (stderr) going to `log`.
-pub async fn spawn_serve_logging(upstream: &str, dir: &Path, log: Stdio) -> (KillOnDrop, String) {
+pub(crate) async fn spawn_serve_logging(
+    upstream: &str,
+    dir: &Path,
+    log: Stdio,
+) -> (KillOnDrop, String) {
     let secrets = dir.join("secrets.json");
     let access = json!({"token": TOKEN, "expirationDate": 4_102_444_800_000_u64}).to_string();
     let store = FileStore::new(&secrets);
@@ -242,7 +246,7 @@ pub async fn spawn_serve_logging(upstream: &str, dir: &Path, log: Stdio) -> (Kil
 }
 
 /// Kills the child on drop, so a failed assertion never leaves a server running.
-pub struct KillOnDrop(pub Child);
+pub(crate) struct KillOnDrop(pub Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

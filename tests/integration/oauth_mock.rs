@@ -16,15 +16,15 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-pub const CLIENT_ID: &str = "mock-client-id";
-pub const CLIENT_SECRET: &str = "mock-client-secret-canary";
-pub const CLOUD_ID: &str = "acme-cloud-id";
-pub const LEEWAY: Duration = Duration::from_secs(10 * 60);
+pub(crate) const CLIENT_ID: &str = "mock-client-id";
+pub(crate) const CLIENT_SECRET: &str = "mock-client-secret-canary";
+pub(crate) const CLOUD_ID: &str = "acme-cloud-id";
+pub(crate) const LEEWAY: Duration = Duration::from_secs(10 * 60);
 const DAY: Duration = Duration::from_secs(86_400);
 
 /// A fault for the next token call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
+pub(crate) enum Fault {
     /// Answer this status without touching the family.
     Status(u16),
     /// Rotate, then answer too late for the client's timeout.
@@ -34,7 +34,7 @@ pub enum Fault {
 }
 
 #[derive(Debug)]
-pub struct Family {
+pub(crate) struct Family {
     pub current: String,
     /// Spent refresh tokens → when they were spent.
     pub spent: HashMap<String, SystemTime>,
@@ -44,7 +44,7 @@ pub struct Family {
 }
 
 #[derive(Debug)]
-pub struct MockState {
+pub(crate) struct MockState {
     pub clock: Arc<ManualClock>,
     pub family: Option<Family>,
     pub access: HashMap<String, SystemTime>,
@@ -67,7 +67,7 @@ impl MockState {
     }
 
     /// A new family (what consent creates); returns its first refresh token.
-    pub fn new_family(&mut self) -> String {
+    pub(crate) fn new_family(&mut self) -> String {
         let now = self.clock.now();
         let current = self.mint("rt");
         self.family = Some(Family {
@@ -135,10 +135,10 @@ fn invalid_grant() -> ResponseTemplate {
 
 /// Shared handle over the mock state.
 #[derive(Debug, Clone)]
-pub struct Shared(pub Arc<Mutex<MockState>>);
+pub(crate) struct Shared(pub Arc<Mutex<MockState>>);
 
 impl Shared {
-    pub fn lock(&self) -> MutexGuard<'_, MockState> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, MockState> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -224,14 +224,14 @@ impl Respond for ApiResponder {
 }
 
 /// The two mock servers and their shared state.
-pub struct MockAtlassian {
+pub(crate) struct MockAtlassian {
     pub auth: MockServer,
     pub api: MockServer,
     pub shared: Shared,
 }
 
 impl MockAtlassian {
-    pub async fn start(clock: Arc<ManualClock>) -> MockAtlassian {
+    pub(crate) async fn start(clock: Arc<ManualClock>) -> MockAtlassian {
         let shared = Shared(Arc::new(Mutex::new(MockState {
             clock,
             family: None,
@@ -260,20 +260,20 @@ impl MockAtlassian {
         MockAtlassian { auth, api, shared }
     }
 
-    pub fn token_url(&self) -> String {
+    pub(crate) fn token_url(&self) -> String {
         format!("{}/oauth/token", self.auth.uri())
     }
 
-    pub fn state(&self) -> MutexGuard<'_, MockState> {
+    pub(crate) fn state(&self) -> MutexGuard<'_, MockState> {
         self.shared.lock()
     }
 
     /// The family's current refresh token.
-    pub fn current_refresh_token(&self) -> Option<String> {
+    pub(crate) fn current_refresh_token(&self) -> Option<String> {
         self.state().family.as_ref().map(|f| f.current.clone())
     }
 
-    pub fn revoked(&self) -> bool {
+    pub(crate) fn revoked(&self) -> bool {
         self.state().family.as_ref().is_some_and(|f| f.revoked)
     }
 }

@@ -10,7 +10,7 @@ use super::oauth_mock::MockAtlassian;
 use super::oauth_support::{clock, get_spaces, instance, seed, stored, tuning};
 
 /// True when moto is up. In CI its absence is a failure, not a skip.
-pub fn moto_is_up() -> bool {
+pub(crate) fn moto_is_up() -> bool {
     if std::env::var_os("PSEUDOPROXY_TEST_SSM").is_some() {
         return true;
     }

@@ -13,10 +13,10 @@ use pseudoproxy::secrets::{Parameter, SecretError, SecretStore};
 use super::oauth_mock::{CLIENT_ID, CLIENT_SECRET, CLOUD_ID, MockAtlassian};
 use super::proxy_support::{Event, Reply, invoke};
 
-pub const SPACES_QUERY: &str = "/wiki/api/v2/spaces?limit=3";
+pub(crate) const SPACES_QUERY: &str = "/wiki/api/v2/spaces?limit=3";
 
 /// Short waits so failure paths finish fast; production defaults otherwise.
-pub fn tuning() -> ManagerConfig {
+pub(crate) fn tuning() -> ManagerConfig {
     ManagerConfig {
         token_timeout: Duration::from_millis(300),
         lock_wait: Duration::from_secs(5),
@@ -28,7 +28,7 @@ pub fn tuning() -> ManagerConfig {
 }
 
 /// One app instance (as one Lambda container) over `store`, instance prefix `prefix`.
-pub async fn instance(
+pub(crate) async fn instance(
     mock: &MockAtlassian,
     store: Arc<dyn SecretStore>,
     clock: Arc<ManualClock>,
@@ -57,7 +57,7 @@ pub async fn instance(
 }
 
 /// Seeds what consent leaves behind, plus an expired shared access token.
-pub async fn seed(store: &dyn SecretStore, prefix: &str, mock: &MockAtlassian) {
+pub(crate) async fn seed(store: &dyn SecretStore, prefix: &str, mock: &MockAtlassian) {
     let refresh = mock.state().new_family();
     let now = epoch_millis(mock.state().clock.now());
     let expired = SharedToken {
@@ -82,15 +82,15 @@ pub async fn seed(store: &dyn SecretStore, prefix: &str, mock: &MockAtlassian) {
     }
 }
 
-pub async fn stored(store: &dyn SecretStore, name: &str) -> Option<String> {
+pub(crate) async fn stored(store: &dyn SecretStore, name: &str) -> Option<String> {
     store.get(name).await.unwrap().map(|p| p.value)
 }
 
-pub async fn get_spaces(state: &Arc<AppState>) -> Reply {
+pub(crate) async fn get_spaces(state: &Arc<AppState>) -> Reply {
     invoke(state.clone(), &Event::get(SPACES_QUERY)).await
 }
 
-pub async fn health(state: &Arc<AppState>, value: &str) -> Reply {
+pub(crate) async fn health(state: &Arc<AppState>, value: &str) -> Reply {
     invoke(
         state.clone(),
         &Event::get("/").header("x-psoxy-health-check", value),
@@ -101,7 +101,7 @@ pub async fn health(state: &Arc<AppState>, value: &str) -> Reply {
 /// A store that fails chosen writes: the next `n` puts of names ending in a suffix, and
 /// optionally a random fraction of all puts (as `Transient`, like SSM throttling).
 #[derive(Debug)]
-pub struct FaultyStore {
+pub(crate) struct FaultyStore {
     pub inner: Arc<dyn SecretStore>,
     fail_next: Mutex<HashMap<String, usize>>,
     pub random_put_failure_rate: f64,
@@ -109,7 +109,7 @@ pub struct FaultyStore {
 }
 
 impl FaultyStore {
-    pub fn new(inner: Arc<dyn SecretStore>, random_put_failure_rate: f64) -> FaultyStore {
+    pub(crate) fn new(inner: Arc<dyn SecretStore>, random_put_failure_rate: f64) -> FaultyStore {
         FaultyStore {
             inner,
             fail_next: Mutex::new(HashMap::new()),
@@ -119,7 +119,7 @@ impl FaultyStore {
     }
 
     /// The next `n` writes of a parameter whose name ends with `suffix` fail.
-    pub fn fail_puts(&self, suffix: &str, n: usize) {
+    pub(crate) fn fail_puts(&self, suffix: &str, n: usize) {
         self.fail_next.lock().unwrap().insert(suffix.to_owned(), n);
     }
 
@@ -165,12 +165,12 @@ impl SecretStore for FaultyStore {
 }
 
 /// A clock at the fixed test start.
-pub fn clock() -> Arc<ManualClock> {
+pub(crate) fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::default())
 }
 
 /// Sanity: the reply succeeded, with a readable message otherwise.
-pub fn assert_ok(reply: &Reply, what: &str) {
+pub(crate) fn assert_ok(reply: &Reply, what: &str) {
     assert_eq!(
         reply.status.as_u16(),
         200,

@@ -15,15 +15,15 @@ use pseudoproxy::pseudonym::PseudonymConfig;
 use pseudoproxy::secrets::MemoryStore;
 use tower::ServiceExt;
 
-pub const SALT: &str = "canary-salt-5b1f0e";
-pub const ENCRYPTION_KEY: &str = "canary-key-77d2c4";
-pub const ACCESS_TOKEN: &str = "canary-access-token-9a8b7c";
-pub const CLOUD_ID: &str = "acme-cloud-id";
-pub const SPACES: &str = "/wiki/api/v2/spaces";
-pub const SPACES_FULL: &str = "/ex/confluence/acme-cloud-id/wiki/api/v2/spaces";
+pub(crate) const SALT: &str = "canary-salt-5b1f0e";
+pub(crate) const ENCRYPTION_KEY: &str = "canary-key-77d2c4";
+pub(crate) const ACCESS_TOKEN: &str = "canary-access-token-9a8b7c";
+pub(crate) const CLOUD_ID: &str = "acme-cloud-id";
+pub(crate) const SPACES: &str = "/wiki/api/v2/spaces";
+pub(crate) const SPACES_FULL: &str = "/ex/confluence/acme-cloud-id/wiki/api/v2/spaces";
 
 /// Settings for tests: all required values present, upstream at `upstream_base`.
-pub fn settings(upstream_base: &str) -> ProxySettings {
+pub(crate) fn settings(upstream_base: &str) -> ProxySettings {
     ProxySettings {
         source: "confluence".into(),
         upstream_base: upstream_base.into(),
@@ -51,12 +51,12 @@ pub fn settings(upstream_base: &str) -> ProxySettings {
 
 /// A state with the shipped rules, the real HTTP client and a static token in memory,
 /// built by the proxy's one constructor.
-pub async fn state_with(settings: ProxySettings) -> AppState {
+pub(crate) async fn state_with(settings: ProxySettings) -> AppState {
     state_guarded_by(settings, None).await
 }
 
 /// [`state_with`], for a `serve` that requires `Authorization: Bearer <local_auth_token>`.
-pub async fn state_guarded_by(
+pub(crate) async fn state_guarded_by(
     settings: ProxySettings,
     local_auth_token: Option<String>,
 ) -> AppState {
@@ -72,13 +72,13 @@ pub async fn state_guarded_by(
     proxy::build(deps, settings).await.unwrap()
 }
 
-pub async fn state(upstream_base: &str) -> Arc<AppState> {
+pub(crate) async fn state(upstream_base: &str) -> Arc<AppState> {
     Arc::new(state_with(settings(upstream_base)).await)
 }
 
 /// An access-token source that always fails the given way.
 #[derive(Debug)]
-pub struct FailingTokens(pub fn() -> TokenError);
+pub(crate) struct FailingTokens(pub fn() -> TokenError);
 
 #[async_trait::async_trait]
 impl AccessTokens for FailingTokens {
@@ -90,7 +90,7 @@ impl AccessTokens for FailingTokens {
 
 /// One function-URL invocation (what `cargo lambda` and AWS deliver).
 #[derive(Debug, Clone)]
-pub struct Event {
+pub(crate) struct Event {
     pub method: &'static str,
     pub raw_path: String,
     pub raw_query: String,
@@ -102,7 +102,7 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn get(path_and_query: &str) -> Event {
+    pub(crate) fn get(path_and_query: &str) -> Event {
         let (path, query) = path_and_query
             .split_once('?')
             .unwrap_or((path_and_query, ""));
@@ -118,30 +118,30 @@ impl Event {
         }
     }
 
-    pub fn header(mut self, name: &str, value: &str) -> Event {
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Event {
         self.headers.retain(|(n, _)| n != name);
         self.headers.push((name.into(), value.into()));
         self
     }
 
-    pub fn method(mut self, method: &'static str) -> Event {
+    pub(crate) fn method(mut self, method: &'static str) -> Event {
         self.method = method;
         self
     }
 
-    pub fn body(mut self, body: &str, base64: bool) -> Event {
+    pub(crate) fn body(mut self, body: &str, base64: bool) -> Event {
         self.body = Some(body.into());
         self.base64 = base64;
         self
     }
 
-    pub fn source_ip(mut self, ip: &str) -> Event {
+    pub(crate) fn source_ip(mut self, ip: &str) -> Event {
         self.source_ip = ip.into();
         self
     }
 
     /// The API Gateway v2 (function URL) payload as JSON text.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let headers: serde_json::Map<String, serde_json::Value> = self
             .headers
             .iter()
@@ -188,29 +188,29 @@ impl Event {
 
 /// What the caller got back.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
 
 impl Reply {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
-    pub fn error_code(&self) -> Option<&str> {
+    pub(crate) fn error_code(&self) -> Option<&str> {
         self.headers
             .get(proxy::ERROR_HEADER)
             .and_then(|v| v.to_str().ok())
     }
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
 /// Parses the event exactly as the Lambda runtime does and runs it through the app.
-pub async fn invoke(state: Arc<AppState>, event: &Event) -> Reply {
+pub(crate) async fn invoke(state: Arc<AppState>, event: &Event) -> Reply {
     let request =
         lambda_http::request::from_str(&event.to_json()).expect("valid function-URL event");
     let response: Response<Body> = proxy::app(state).oneshot(request).await.unwrap();
@@ -227,7 +227,7 @@ pub async fn invoke(state: Arc<AppState>, event: &Event) -> Reply {
 }
 
 /// Everything the proxy logged during this test binary's run.
-pub fn captured_logs() -> String {
+pub(crate) fn captured_logs() -> String {
     let buffer = LOGS.get_or_init(Default::default).lock().unwrap();
     String::from_utf8_lossy(&buffer).into_owned()
 }
@@ -249,7 +249,7 @@ impl std::io::Write for Capture {
 
 /// Installs (once) a global subscriber that keeps every log line of every test, at the
 /// production default level for dependencies and everything of ours.
-pub fn install_log_capture() {
+pub(crate) fn install_log_capture() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         let buffer = LOGS.get_or_init(Default::default).clone();

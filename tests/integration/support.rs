@@ -5,17 +5,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// The project root (where Cargo.toml is).
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A file under `tests/data/`.
-pub fn data(name: &str) -> PathBuf {
+pub(crate) fn data(name: &str) -> PathBuf {
     root().join("tests").join("data").join(name)
 }
 
 /// Run the built `pseudoproxy` binary with `args`, `env` and `stdin`, from `cwd`.
-pub fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: &str, cwd: &Path) -> Output {
+pub(crate) fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: &str, cwd: &Path) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pseudoproxy"));
     command
         .args(args)
@@ -42,16 +42,16 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: &str, cwd: &Path) -> 
     child.wait_with_output().expect("wait for pseudoproxy")
 }
 
-pub fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-pub fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Copy a directory tree (used to mutate a copy of the project's examples).
-pub fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read dir") {
         let entry = entry.expect("entry");

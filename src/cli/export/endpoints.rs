@@ -13,7 +13,7 @@ use crate::rules::{Endpoint, ParamSchema, PathMatcher, RuleSet};
 
 /// One paginated listing to export.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Job {
+pub(super) struct Job {
     /// File stem and state key, e.g. `spaces`, `pages-65538-versions`.
     pub key: String,
     /// First page: path and query relative to the proxy base.
@@ -22,7 +22,7 @@ pub struct Job {
 
 /// An id-bearing endpoint, waiting for ids.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Templated {
+pub(super) struct Templated {
     /// Path with the site prefix applied and the id as `{}`.
     pub path: String,
     pub query: String,
@@ -32,14 +32,14 @@ pub struct Templated {
 /// Where ids for an id-bearing endpoint are found: items of job `key` whose `type` (when
 /// given) matches; the id is the item's `id`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IdSource {
+pub(super) struct IdSource {
     pub key: &'static str,
     pub item_type: Option<&'static str>,
 }
 
 /// The plan for `--all`.
 #[derive(Debug, Default)]
-pub struct Plan {
+pub(super) struct Plan {
     pub first: Vec<Job>,
     pub templated: Vec<Templated>,
     /// Endpoints that cannot be exported, with the reason.
@@ -48,7 +48,7 @@ pub struct Plan {
 
 /// What the query of each endpoint is built from.
 #[derive(Debug, Clone)]
-pub struct QueryOptions {
+pub(super) struct QueryOptions {
     pub limit: u32,
     /// `--since` (YYYY-MM-DD): restricts the content search by `lastmodified`.
     pub since: Option<String>,
@@ -65,7 +65,7 @@ fn id_source(kind: &str) -> Option<IdSource> {
     Some(IdSource { key, item_type })
 }
 
-pub fn plan(rules: &RuleSet, prefix: &str, options: &QueryOptions) -> Plan {
+pub(super) fn plan(rules: &RuleSet, prefix: &str, options: &QueryOptions) -> Plan {
     let mut plan = Plan::default();
     for endpoint in &rules.endpoints {
         let PathMatcher::Template { params, .. } = &endpoint.matcher else {
@@ -210,7 +210,7 @@ fn join(path: &str, query: &str) -> String {
 }
 
 /// `…/wiki/api/v2/pages/65538/versions` → `pages-65538-versions`.
-pub fn key_for(path: &str) -> String {
+pub(super) fn key_for(path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path);
     let tail = ["/wiki/api/v2/", "/wiki/rest/api/", "/oauth/token/"]
         .iter()
@@ -236,7 +236,7 @@ pub fn key_for(path: &str) -> String {
 
 /// Jobs for a templated endpoint, one per id (ids that are not plain tokens are skipped:
 /// they would make odd file names and the proxy's path schemas reject them anyway).
-pub fn jobs_for(templated: &Templated, ids: &[String]) -> Vec<Job> {
+pub(super) fn jobs_for(templated: &Templated, ids: &[String]) -> Vec<Job> {
     ids.iter()
         .filter(|id| !id.is_empty() && id.len() <= 64)
         .filter(|id| {
@@ -254,7 +254,7 @@ pub fn jobs_for(templated: &Templated, ids: &[String]) -> Vec<Job> {
 }
 
 /// Ids from exported items (one JSON document per line), in first-seen order, unique.
-pub fn ids_from_ndjson(text: &str, item_type: Option<&str>) -> Vec<String> {
+pub(super) fn ids_from_ndjson(text: &str, item_type: Option<&str>) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for line in text.lines() {

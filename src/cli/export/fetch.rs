@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::cli::sigv4::caller::{Caller, CallerError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(super) enum FetchError {
     #[error("{status}{code}: {body}")]
     Status {
         status: u16,
@@ -30,7 +30,7 @@ pub enum FetchError {
 
 /// Retry policy.
 #[derive(Debug, Clone)]
-pub struct RetryPolicy {
+pub(super) struct RetryPolicy {
     pub max_attempts: u32,
     /// First backoff step when no `Retry-After` is given; doubles per attempt.
     pub base_delay: Duration,
@@ -39,14 +39,14 @@ pub struct RetryPolicy {
 }
 
 /// A fetched page.
-pub struct Page {
+pub(super) struct Page {
     pub body: Value,
     pub link: Option<String>,
     pub retries: u64,
 }
 
 /// GETs `url`, retrying as described above; `on_wait` hears about each wait.
-pub async fn fetch_page(
+pub(super) async fn fetch_page(
     caller: &Caller,
     url: &reqwest::Url,
     policy: &RetryPolicy,
@@ -111,14 +111,14 @@ async fn final_status(response: reqwest::Response) -> FetchError {
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by Atlassian; treated as absent).
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(super) fn parse_retry_after(value: &str) -> Option<Duration> {
     let seconds: f64 = value.trim().parse().ok()?;
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
 }
 
 /// The wait before attempt `attempt + 1`: `Retry-After` (capped) when given, else
 /// "full jitter" backoff: uniform in [base·2^(attempt-1) / 2, base·2^(attempt-1)], capped.
-pub fn delay(policy: &RetryPolicy, attempt: u32, retry_after: Option<Duration>) -> Duration {
+pub(super) fn delay(policy: &RetryPolicy, attempt: u32, retry_after: Option<Duration>) -> Duration {
     if let Some(wait) = retry_after {
         return wait.min(policy.max_delay);
     }

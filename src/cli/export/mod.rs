@@ -77,7 +77,7 @@ pub struct ExportArgs {
     pub token: Option<String>,
 }
 
-pub fn run(args: ExportArgs) -> Result<(), CliError> {
+pub(super) fn run(args: ExportArgs) -> Result<(), CliError> {
     if !args.all && args.endpoints.is_empty() {
         return Err(CliError::Usage(
             "nothing to export: pass --all or --endpoint PATH".into(),

@@ -9,7 +9,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
-pub enum NdjsonError {
+pub(super) enum NdjsonError {
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -27,7 +27,7 @@ pub enum NdjsonError {
     },
 }
 
-pub struct NdjsonFile {
+pub(super) struct NdjsonFile {
     file: File,
     path: PathBuf,
     offset: u64,
@@ -35,7 +35,7 @@ pub struct NdjsonFile {
 
 impl NdjsonFile {
     /// Opens (creating) `path`, cut back to `committed` bytes.
-    pub fn open(path: &Path, committed: u64) -> Result<Self, NdjsonError> {
+    pub(super) fn open(path: &Path, committed: u64) -> Result<Self, NdjsonError> {
         let io = |action| {
             let path = path.to_owned();
             move |source| NdjsonError::Io {
@@ -72,7 +72,7 @@ impl NdjsonFile {
     }
 
     /// Appends `bytes` durably; returns the new committed-able offset.
-    pub fn append(&mut self, bytes: &[u8]) -> Result<u64, NdjsonError> {
+    pub(super) fn append(&mut self, bytes: &[u8]) -> Result<u64, NdjsonError> {
         let io = |action| {
             let path = self.path.clone();
             move |source| NdjsonError::Io {

@@ -10,12 +10,12 @@
 use serde_json::Value;
 
 /// Path prefix Confluence paths live under at the proxy: `/ex/confluence/{id}` or ``.
-pub fn site_prefix(cloud_id: Option<&str>) -> String {
+pub(super) fn site_prefix(cloud_id: Option<&str>) -> String {
     cloud_id.map_or_else(String::new, |id| format!("/ex/confluence/{id}"))
 }
 
 /// The next page's path and query, relative to the proxy base; `None` on the last page.
-pub fn next_page(link_header: Option<&str>, body: &Value, prefix: &str) -> Option<String> {
+pub(super) fn next_page(link_header: Option<&str>, body: &Value, prefix: &str) -> Option<String> {
     let raw = link_header
         .and_then(next_from_link_header)
         .or_else(|| body.pointer("/_links/next")?.as_str().map(str::to_owned))?;
@@ -51,7 +51,7 @@ fn strip_origin(link: &str) -> String {
 }
 
 /// Puts a Confluence-relative path under the site prefix.
-pub fn reroot(path: &str, prefix: &str) -> String {
+pub(super) fn reroot(path: &str, prefix: &str) -> String {
     if path.starts_with("/ex/") || path.starts_with("/oauth/") {
         path.to_owned()
     } else if path.starts_with("/wiki/") {
@@ -64,7 +64,7 @@ pub fn reroot(path: &str, prefix: &str) -> String {
 
 /// The items of a page: its `results` array, the elements of a top-level array, or the
 /// whole document as one item.
-pub fn items(body: &Value) -> Vec<&Value> {
+pub(super) fn items(body: &Value) -> Vec<&Value> {
     match body {
         Value::Array(items) => items.iter().collect(),
         Value::Object(map) => match map.get("results") {

@@ -8,12 +8,12 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 /// The progress display for a whole export.
 #[derive(Clone)]
-pub struct Progress {
+pub(super) struct Progress {
     multi: Option<MultiProgress>,
 }
 
 /// One endpoint's progress line.
-pub struct EndpointProgress {
+pub(super) struct EndpointProgress {
     key: String,
     bar: Option<ProgressBar>,
     started: Instant,
@@ -23,12 +23,12 @@ pub struct EndpointProgress {
 
 impl Progress {
     /// Bars when stderr is a terminal, plain lines otherwise.
-    pub fn for_stderr() -> Self {
+    pub(super) fn for_stderr() -> Self {
         let multi = std::io::stderr().is_terminal().then(MultiProgress::new);
         Progress { multi }
     }
 
-    pub fn endpoint(&self, key: &str, items_at_start: u64) -> EndpointProgress {
+    pub(super) fn endpoint(&self, key: &str, items_at_start: u64) -> EndpointProgress {
         let bar = self.multi.as_ref().map(|multi| {
             let bar = multi.add(ProgressBar::new_spinner());
             let style = ProgressStyle::with_template("{spinner} {prefix:<36} {msg}")
@@ -47,7 +47,7 @@ impl Progress {
     }
 
     /// A message not tied to one endpoint.
-    pub fn note(&self, text: &str) {
+    pub(super) fn note(&self, text: &str) {
         match &self.multi {
             Some(multi) => {
                 let _ = multi.println(text);
@@ -59,7 +59,7 @@ impl Progress {
 
 impl EndpointProgress {
     /// After a page was committed.
-    pub fn page(&self, pages: u64, items: u64, bytes: u64) {
+    pub(super) fn page(&self, pages: u64, items: u64, bytes: u64) {
         let elapsed = self.started.elapsed().as_secs_f64().max(0.001);
         let rate = (items.saturating_sub(self.items_at_start)) as f64 / elapsed;
         let text = format!(
@@ -73,14 +73,14 @@ impl EndpointProgress {
     }
 
     /// A wait or other event on this endpoint.
-    pub fn event(&self, text: &str) {
+    pub(super) fn event(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.set_message(text.to_owned()),
             None => eprintln!("{}: {text}", self.key),
         }
     }
 
-    pub fn finish(&self, text: &str) {
+    pub(super) fn finish(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.finish_with_message(text.to_owned()),
             None => eprintln!("{}: {text}", self.key),
@@ -89,7 +89,7 @@ impl EndpointProgress {
 }
 
 /// `1536` → `1.5 KiB`.
-pub fn human_bytes(bytes: u64) -> String {
+pub(super) fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut value = bytes as f64;
     let mut unit = 0;

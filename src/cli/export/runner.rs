@@ -19,7 +19,7 @@ use super::summary::Row;
 use crate::cli::sigv4::caller::{Caller, parse_url};
 
 #[derive(Debug, thiserror::Error)]
-pub enum JobError {
+pub(super) enum JobError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error(transparent)]
@@ -39,7 +39,7 @@ pub enum JobError {
 }
 
 /// Everything the jobs share.
-pub struct Context {
+pub(super) struct Context {
     pub caller: Caller,
     /// Proxy origin without a trailing slash, e.g. `http://127.0.0.1:8080`.
     pub base: String,
@@ -52,7 +52,7 @@ pub struct Context {
 }
 
 /// Runs `jobs`, at most `permits` at a time; one summary row per job.
-pub async fn run_jobs(ctx: &Arc<Context>, jobs: Vec<Job>) -> Vec<Row> {
+pub(super) async fn run_jobs(ctx: &Arc<Context>, jobs: Vec<Job>) -> Vec<Row> {
     let mut set = tokio::task::JoinSet::new();
     for job in jobs {
         let ctx = ctx.clone();

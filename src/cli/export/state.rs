@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub const STATE_FILE: &str = "export-state.json";
+pub(super) const STATE_FILE: &str = "export-state.json";
 
 #[derive(Debug, thiserror::Error)]
-pub enum StateError {
+pub(super) enum StateError {
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -31,7 +31,7 @@ pub enum StateError {
 /// Progress of one endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EndpointState {
+pub(super) struct EndpointState {
     /// The first page's path and query; a different value means a different export.
     pub url: String,
     /// The next page to fetch; `None` once the last page is committed.
@@ -44,7 +44,7 @@ pub struct EndpointState {
 }
 
 impl EndpointState {
-    pub fn new(url: &str) -> Self {
+    pub(super) fn new(url: &str) -> Self {
         EndpointState {
             url: url.to_owned(),
             next: Some(url.to_owned()),
@@ -55,13 +55,13 @@ impl EndpointState {
         }
     }
 
-    pub fn done(&self) -> bool {
+    pub(super) fn done(&self) -> bool {
         self.next.is_none()
     }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct ExportState {
+pub(super) struct ExportState {
     /// The proxy base URL the export runs against.
     pub base: String,
     pub endpoints: BTreeMap<String, EndpointState>,
@@ -69,7 +69,7 @@ pub struct ExportState {
 
 impl ExportState {
     /// The state in `dir`, or an empty one when there is none yet.
-    pub fn load(dir: &Path) -> Result<Option<Self>, StateError> {
+    pub(super) fn load(dir: &Path) -> Result<Option<Self>, StateError> {
         let path = dir.join(STATE_FILE);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -91,7 +91,7 @@ impl ExportState {
     }
 
     /// Writes the state atomically: a reader (or a restart) sees the old or the new file.
-    pub fn save(&self, dir: &Path) -> Result<(), StateError> {
+    pub(super) fn save(&self, dir: &Path) -> Result<(), StateError> {
         let path = dir.join(STATE_FILE);
         let tmp = dir.join(format!("{STATE_FILE}.tmp"));
         let io = |action: &'static str, path: &Path| {

@@ -4,7 +4,7 @@ use super::progress::human_bytes;
 
 /// How one endpoint ended.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(super) struct Row {
     pub key: String,
     /// `done`, `already done`, `failed: …`, `skipped: …`.
     pub status: String,
@@ -15,13 +15,13 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn failed(&self) -> bool {
+    pub(super) fn failed(&self) -> bool {
         self.status.starts_with("failed")
     }
 }
 
 /// Fixed-width text table, rows sorted by key; totals last.
-pub fn render(rows: &[Row]) -> String {
+pub(super) fn render(rows: &[Row]) -> String {
     let mut rows = rows.to_vec();
     rows.sort_by(|a, b| a.key.cmp(&b.key));
     let width = rows.iter().map(|r| r.key.len()).max().unwrap_or(0).max(8);

@@ -15,7 +15,7 @@ use super::{SignError, SigningScope, region_from_host, sign_headers};
 
 /// Errors of the calling layer.
 #[derive(Debug, thiserror::Error)]
-pub enum CallerError {
+pub(crate) enum CallerError {
     #[error("invalid URL {url}: {reason}")]
     Url { url: String, reason: String },
     #[error("no AWS region: pass --region (the URL host is not <id>.lambda-url.<region>.on.aws)")]
@@ -32,7 +32,7 @@ pub enum CallerError {
 
 /// How requests are authenticated.
 #[derive(Clone)]
-pub enum Auth {
+pub(crate) enum Auth {
     None,
     Bearer(String),
     SigV4 {
@@ -43,7 +43,7 @@ pub enum Auth {
 
 /// What the user asked for on the command line.
 #[derive(Debug, Clone, Default)]
-pub struct AuthOptions {
+pub(crate) struct AuthOptions {
     pub token: Option<String>,
     pub role: Option<String>,
     pub region: Option<String>,
@@ -51,12 +51,12 @@ pub struct AuthOptions {
 
 /// Sends authenticated GETs.
 #[derive(Clone)]
-pub struct Caller {
+pub(crate) struct Caller {
     client: reqwest::Client,
     auth: Auth,
 }
 
-pub fn parse_url(url: &str) -> Result<reqwest::Url, CallerError> {
+pub(crate) fn parse_url(url: &str) -> Result<reqwest::Url, CallerError> {
     reqwest::Url::parse(url).map_err(|e| CallerError::Url {
         url: url.to_owned(),
         reason: e.to_string(),
@@ -66,7 +66,7 @@ pub fn parse_url(url: &str) -> Result<reqwest::Url, CallerError> {
 impl Caller {
     /// Chooses the authentication for requests to `base`. `auto_gzip`: let the client ask
     /// for gzip and decode transparently (export); `call` handles `--gzip` itself.
-    pub async fn new(
+    pub(crate) async fn new(
         base: &reqwest::Url,
         options: &AuthOptions,
         auto_gzip: bool,
@@ -107,7 +107,7 @@ impl Caller {
     }
 
     /// A short description for banners: `SigV4 (lambda, us-east-1)`, `bearer token`, `none`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.auth {
             Auth::None => "no authentication".to_owned(),
             Auth::Bearer(_) => "bearer token".to_owned(),
@@ -116,7 +116,7 @@ impl Caller {
     }
 
     /// GET `url` with `headers` (lower-case names), authenticated.
-    pub async fn get(
+    pub(crate) async fn get(
         &self,
         url: &reqwest::Url,
         headers: &[(String, String)],
@@ -176,7 +176,7 @@ async fn credentials_provider(
 }
 
 /// `reqwest` errors hide the cause (connection refused, DNS…) in their source chain.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

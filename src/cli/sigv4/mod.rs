@@ -9,7 +9,7 @@
 //! signed, derived from the URL exactly as an HTTP client sends it (port only when not the
 //! scheme's default).
 
-pub mod caller;
+pub(super) mod caller;
 
 use std::time::SystemTime;
 
@@ -19,7 +19,7 @@ use aws_sigv4::sign::v4;
 
 /// Signing failures (bad input, never a panic).
 #[derive(Debug, thiserror::Error)]
-pub enum SignError {
+pub(super) enum SignError {
     #[error("cannot sign the request: {0}")]
     Signing(String),
     #[error("URL has no host: {0}")]
@@ -28,7 +28,7 @@ pub enum SignError {
 
 /// What a request is signed for.
 #[derive(Debug, Clone)]
-pub struct SigningScope<'a> {
+pub(super) struct SigningScope<'a> {
     pub region: &'a str,
     /// `lambda` for function URLs.
     pub service: &'a str,
@@ -36,7 +36,7 @@ pub struct SigningScope<'a> {
 }
 
 /// The `host` header value an HTTP client sends for `url`.
-pub fn host_header(url: &reqwest::Url) -> Result<String, SignError> {
+pub(super) fn host_header(url: &reqwest::Url) -> Result<String, SignError> {
     let host = url
         .host_str()
         .ok_or_else(|| SignError::NoHost(url.to_string()))?;
@@ -47,7 +47,7 @@ pub fn host_header(url: &reqwest::Url) -> Result<String, SignError> {
 }
 
 /// Signs a request; returns the headers to add to it (name, value), lower-case names.
-pub fn sign_headers(
+pub(super) fn sign_headers(
     method: &str,
     url: &reqwest::Url,
     headers: &[(String, String)],
@@ -84,7 +84,7 @@ pub fn sign_headers(
 }
 
 /// The region of a function URL host: `<id>.lambda-url.<region>.on.aws`.
-pub fn region_from_host(host: &str) -> Option<String> {
+pub(super) fn region_from_host(host: &str) -> Option<String> {
     let rest = host.split_once(".lambda-url.")?.1;
     let region = rest.strip_suffix(".on.aws")?;
     (!region.is_empty() && !region.contains('.')).then(|| region.to_owned())

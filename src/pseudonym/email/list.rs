@@ -12,7 +12,7 @@ use super::{parse_mailbox, skip_phrase};
 
 /// The mailboxes of an RFC 2822 address list, each as its own text (e.g.
 /// `Alice <alice@acme.com>`); `None` when `text` is not a valid list or holds no address.
-pub fn parse_address_list(text: &str) -> Option<Vec<String>> {
+pub(crate) fn parse_address_list(text: &str) -> Option<Vec<String>> {
     if !text.is_ascii() {
         return None;
     }

@@ -14,7 +14,7 @@
 mod list;
 mod syntax;
 
-pub use list::parse_address_list;
+pub(crate) use list::parse_address_list;
 
 use super::EmailCanonicalization;
 use syntax::Cursor;
@@ -22,13 +22,13 @@ use syntax::Cursor;
 /// One parsed mailbox; both parts are the text as written (a quoted local part keeps its
 /// quotes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mailbox<'a> {
+pub(crate) struct Mailbox<'a> {
     pub local: &'a str,
     pub domain: &'a str,
 }
 
 /// The mailbox `text` is, when the whole string is exactly one RFC 2822 mailbox.
-pub fn parse_mailbox(text: &str) -> Option<Mailbox<'_>> {
+pub(crate) fn parse_mailbox(text: &str) -> Option<Mailbox<'_>> {
     if !text.is_ascii() {
         return None;
     }
@@ -42,7 +42,7 @@ pub fn parse_mailbox(text: &str) -> Option<Mailbox<'_>> {
 
 /// The canonical form that is hashed (§7.3): local part lowercased and cut at the first `+`
 /// (and without dots under `IgnoreDots`), `@`, domain lowercased. The display name is gone.
-pub fn canonicalize(mailbox: &Mailbox, canonicalization: EmailCanonicalization) -> String {
+pub(crate) fn canonicalize(mailbox: &Mailbox, canonicalization: EmailCanonicalization) -> String {
     let mut local = mailbox.local.to_ascii_lowercase();
     if let Some(plus) = local.find('+') {
         local.truncate(plus);

@@ -3,6 +3,7 @@
 
 mod differential;
 mod golden;
+mod privacy_props;
 
 use std::sync::OnceLock;
 

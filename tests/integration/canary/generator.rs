@@ -19,7 +19,7 @@ use pseudoproxy::rules::{RuleSet, Schema, SchemaType};
 
 /// Where a canary was put.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// At a scalar position of the schema (the linter has a leaf for it).
     Leaf(LeafPath),
     /// Somewhere the schema does not keep: an unknown field, or a value of the wrong type
@@ -38,7 +38,7 @@ impl fmt::Display for Origin {
 
 /// A generated document before canaries are numbered (shrinks structurally).
 #[derive(Debug, Clone)]
-pub enum Gen {
+pub(crate) enum Gen {
     Canary { origin: Origin, email: bool },
     Int(i64),
     Num(f64),
@@ -51,7 +51,7 @@ pub enum Gen {
 
 /// A realized document and every canary in it.
 #[derive(Debug)]
-pub struct Generated {
+pub(crate) struct Generated {
     pub value: Value,
     pub canaries: Vec<(String, Origin)>,
 }
@@ -59,7 +59,7 @@ pub struct Generated {
 impl Gen {
     /// Number the canaries (`zq00001qz`, or `zq00002qz@canary.example` for email-shaped
     /// ones) and build the JSON value. Canaries are unique and none contains another.
-    pub fn realize(&self) -> Generated {
+    pub(crate) fn realize(&self) -> Generated {
         let mut canaries = Vec::new();
         let value = self.build(&mut canaries);
         Generated { value, canaries }
@@ -115,7 +115,7 @@ const EXTRA_KEYS: &[&str] = &[
 ];
 
 /// Documents for an endpoint's responseSchema (`None`: anything at all, all unknown).
-pub fn document(rules: &RuleSet, schema: Option<&Schema>) -> BoxedStrategy<Gen> {
+pub(crate) fn document(rules: &RuleSet, schema: Option<&Schema>) -> BoxedStrategy<Gen> {
     let builder = Builder {
         definitions: &rules.definitions,
     };
