@@ -33,6 +33,12 @@ scripts/check-feature-unification.sh
 step "lints (clippy, warnings are errors)"
 cargo clippy --all-targets --locked -- -D warnings
 
+step "module graph has no cycle (scripts/check-module-graph.py)"
+python3 scripts/check-module-graph.py
+
+step "start-up measurement hooks build (--features bench-hooks; never in release zips)"
+cargo clippy --locked --features bench-hooks --lib --bins -- -D warnings
+
 step "pure core builds alone (cargo check --no-default-features --lib; the fuzz crate needs it)"
 cargo check --locked --no-default-features --lib
 

@@ -1,4 +1,4 @@
-//! Jackson-compatible JSON text (rules contract §3.5): the compact writer and Java's
+//! Jackson-compatible JSON text (docs/rules.md, "Output format"): the compact writer and Java's
 //! number formatting, used by the sanitizer's output and by JSONPath filter comparisons.
 //!
 //! PURE. Owns the exact bytes of sanitized output: no whitespace; `"` and `\` escaped;

@@ -1,5 +1,5 @@
 //! The Atlassian token endpoint client (`POST /oauth/token`, JSON body) and the
-//! accessible-resources call, with failure classification (spec §6).
+//! accessible-resources call, with failure classification (docs/oauth.md).
 //!
 //! Classification: `invalid_grant` in the body, 401 or 403 → [`EndpointError::Rejected`]
 //! (definitive); 5xx, 429, connect/DNS failures → [`EndpointError::Unavailable`]; a

@@ -1,4 +1,4 @@
-//! The cross-instance refresh lock `OAUTH_REFRESH_TOKEN_lock` (spec §2).
+//! The cross-instance refresh lock `OAUTH_REFRESH_TOKEN_lock` (docs/oauth.md).
 //!
 //! Protocol: create the parameter only if absent, holding `{"owner":<random id>,
 //! "acquiredAt":<epoch millis>}`; read it back to confirm the owner; a lock whose

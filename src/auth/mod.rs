@@ -1,4 +1,4 @@
-//! Atlassian OAuth 2.0 (3LO) token lifecycle (spec `oauth-atlassian.md`).
+//! Atlassian OAuth 2.0 (3LO) token lifecycle (docs/oauth.md).
 //!
 //! I/O EDGE. The seam the proxy asks for bearer tokens is [`AccessTokens`] (`tokens`).
 //! [`TokenManager`] implements it for the `oauth2_refresh_token` strategy: an in-memory access token backed by the shared

@@ -1,4 +1,4 @@
-//! The refresh critical section (spec §2–§5), run by one task per process at a time.
+//! The refresh critical section (docs/oauth.md), run by one task per process at a time.
 //!
 //! Order, and why:
 //! 1. adopt the shared `ACCESS_TOKEN` if another instance already refreshed;

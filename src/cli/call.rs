@@ -37,7 +37,7 @@ pub struct CallArgs {
     pub token: Option<String>,
 }
 
-/// One-line explanations of the proxy's `X-Psoxy-Error` codes (proxy-runtime §3).
+/// One-line explanations of the proxy's `X-Psoxy-Error` codes (docs/proxy.md, "Error catalogue").
 pub(super) fn explain(code: &str) -> &'static str {
     match code {
         "HTTPS_REQUIRED" => "the request did not arrive over HTTPS (X-Forwarded-Proto)",

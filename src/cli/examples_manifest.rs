@@ -1,4 +1,4 @@
-//! The golden-examples manifest (`example-api-responses/examples.yaml`, rules contract §8):
+//! The golden-examples manifest (`example-api-responses/examples.yaml`, docs/rules.md, "Golden examples"):
 //! which rules, which test-only secrets, and which original/sanitized pairs per URL.
 //! Paths in the manifest are relative to the manifest file.
 

@@ -1,4 +1,4 @@
-//! Proxy configuration: what one deployment is set to do (proxy runtime spec §4).
+//! Proxy configuration: what one deployment is set to do (docs/configuration.md).
 //!
 //! [`ProxySettings`] is plain data, the contract between configuration resolution
 //! (environment → instance parameter → shared parameter, with caching) and the request

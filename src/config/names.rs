@@ -1,4 +1,4 @@
-//! The names of every setting and parameter (proxy runtime spec §4), in one table, and
+//! The names of every setting and parameter (docs/configuration.md), in one table, and
 //! how a short name becomes a full parameter name under an instance or shared prefix.
 //!
 //! Every other module refers to a setting through the constants here, never by a string

@@ -1,5 +1,5 @@
 //! [`ConfigResolver`]: reads one setting by its short name, environment variable →
-//! instance parameter → shared parameter (proxy runtime spec §4), through the caches.
+//! instance parameter → shared parameter (docs/configuration.md), through the caches.
 //!
 //! Invariants:
 //! - `fill me` (a Terraform placeholder) and empty values count as absent, wherever found.

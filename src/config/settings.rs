@@ -1,4 +1,4 @@
-//! Assembles [`ProxySettings`] from resolved settings (proxy runtime spec §4 defaults).
+//! Assembles [`ProxySettings`] from resolved settings (docs/configuration.md).
 //!
 //! Invariants: a required setting that is absent is listed in `missing` by name (the
 //! proxy then refuses to serve and the health check says why); a present but malformed
@@ -13,7 +13,7 @@ use super::{
 };
 use crate::pseudonym::PseudonymConfig;
 
-/// Defaults of spec §4.
+/// Defaults (docs/configuration.md).
 pub(crate) const DEFAULT_TARGET_HOST: &str = "api.atlassian.com";
 pub(crate) const DEFAULT_SOURCE: &str = "confluence";
 pub(crate) const DEFAULT_REQUEST_TIMEOUT_SECONDS: u64 = 55;

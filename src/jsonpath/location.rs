@@ -4,7 +4,7 @@
 //! array elements (`Vec::remove`); a location that no longer fits the document (a missing
 //! key, an index past the end, a step through a scalar) yields `None`, never a panic.
 //! Callers removing several locations apply them deepest-first with array indexes
-//! descending, so one removal never shifts another (rules contract §5).
+//! descending, so one removal never shifts another (docs/rules.md, "JSONPath").
 
 use std::fmt;
 

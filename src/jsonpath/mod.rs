@@ -1,4 +1,4 @@
-//! JSONPath in the Jayway dialect that Psoxy rule files use (rules contract §5).
+//! JSONPath in the Jayway dialect that Psoxy rule files use (docs/rules.md, "JSONPath").
 //!
 //! PURE. Owns compiling a path string once at rules load and locating its matches in a
 //! `serde_json::Value`. Invariant: anything this module cannot evaluate faithfully is a
@@ -15,11 +15,18 @@
 //! `==` converts between numbers and strings (details in `filter.rs`); an existence test
 //! is true for a present key whose value is null or `[]`.
 //!
-//! Layout: `lexer` (characters, strings, errors) → `parse` (its `filter` child parses filter expressions; text →
-//! `ast`) → `eval` + `filter` (document → locations); `location` applies locations;
-//! `decimal` is the `BigDecimal` arithmetic Jayway's comparisons need. `multi` evaluates
-//! many paths in one walk of a mutable document (the sanitizer's fast path), and
-//! `analysis` says which paths may share a walk; `locate` stays the reference evaluation.
+//! Layout: `lexer` (characters, strings, errors) → `parse` (text → `ast`; its child
+//! `filter` parses filter expressions) → `eval` + `filter` (document → locations);
+//! `location` applies locations; `decimal` is the `BigDecimal` arithmetic Jayway's
+//! comparisons need.
+//!
+//! Two evaluations, one behaviour: the **reference** is [`JsonPath::locate`] (`eval`),
+//! the straightforward reading of the dialect — every match of one path, as locations;
+//! the **fast** one is `multi`, which evaluates many paths in one walk of a mutable
+//! document for the sanitizer's fast path (`analysis` says which paths may share a
+//! walk). The differential tests (`tests/differential.rs`) hold them equal on random
+//! paths and documents. A change of behaviour goes to the reference first, then to
+//! `multi`, and the differential tests prove the two agree again.
 
 mod analysis;
 pub(crate) mod ast;

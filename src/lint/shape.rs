@@ -1,6 +1,6 @@
 //! The shape of what a responseSchema lets through: a finite tree of abstract positions
 //! (`$.results[*].authorId`), built by unrolling the schema the way the sanitizer's
-//! schema filter walks it (rules contract §4).
+//! schema filter walks it (docs/rules.md, "responseSchema").
 //!
 //! Each node is one position of a filtered document; its `kinds` say which values can sit
 //! there (several when `anyOf` or `if`/`then`/`else` offer alternatives, whose properties

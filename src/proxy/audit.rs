@@ -1,4 +1,4 @@
-//! The audit line: one structured `tracing` event per request (spec §6).
+//! The audit line: one structured `tracing` event per request (docs/proxy.md, "Health check and audit").
 //!
 //! Invariant: the event carries names, counts, statuses, codes and the *shape* of the
 //! query only — never a body, a header value, a token, a secret or a query value. Query

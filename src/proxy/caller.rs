@@ -1,4 +1,4 @@
-//! Who is calling: source IP and IAM principal, and the allow-lists of spec §2.3.
+//! Who is calling: source IP and IAM principal, and the allow-lists (docs/proxy.md, "Pipeline").
 //!
 //! On Lambda both come from the function-URL request context (`http.sourceIp`,
 //! `authorizer.iam.userArn`), which AWS fills in; `X-Forwarded-For` is never trusted
@@ -58,7 +58,7 @@ impl Caller {
     }
 }
 
-/// Spec §2.3: IP allow-list, then caller-ARN allow-list.
+/// IP allow-list, then caller-ARN allow-list.
 pub(super) fn check(
     caller: &Caller,
     ip_blocks: Option<&[IpNet]>,

@@ -1,4 +1,4 @@
-//! The proxy layer's one error type and its public face (proxy runtime spec §3).
+//! The proxy layer's one error type and its public face (docs/proxy.md, "Error catalogue").
 //!
 //! Invariant: a [`ProxyError`] maps to exactly one status and `X-Psoxy-Error` code, and
 //! its public message is static text or a list of setting *names*. The internal detail

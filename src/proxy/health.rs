@@ -1,4 +1,4 @@
-//! The health check (spec §5): `X-Psoxy-Health-Check` on any path.
+//! The health check (docs/proxy.md, "Health check and audit"): `X-Psoxy-Health-Check` on any path.
 //!
 //! 200 when the proxy can serve (rules loaded, nothing missing, and — for `deep` — a token
 //! obtained and accepted by the source), else 412. Keys are sorted (a `BTreeMap`).

@@ -1,4 +1,4 @@
-//! The request pipeline of spec §2, step by step and in order.
+//! The request pipeline (docs/proxy.md, "Pipeline"), step by step and in order.
 //!
 //! `handle` wraps the steps in a span, maps any [`ProxyError`] to its response and emits
 //! the audit line; `run` is the steps themselves. Every check that can refuse a request
@@ -71,18 +71,18 @@ async fn run(
     if let Some(expected) = &state.local_auth_token {
         check_local_bearer(&parts.headers, expected)?;
     }
-    // §2.1
+    // Step 1 of docs/proxy.md, "Pipeline".
     if let Some(proto) = parts.headers.get("x-forwarded-proto")
         && !proto.as_bytes().eq_ignore_ascii_case(b"https")
     {
         return Err(ProxyError::HttpsRequired);
     }
-    // §2.2
+    // Step 2.
     if let Some(value) = parts.headers.get(HEALTH_HEADER) {
         let deep = value.as_bytes().eq_ignore_ascii_case(b"deep");
         return Ok(health::check(state, caller, deep).await);
     }
-    // §2.3
+    // Steps 3 and 4.
     caller::check(
         caller,
         settings.allowed_ip_blocks.as_deref(),
@@ -99,7 +99,7 @@ async fn run(
         .await
         .map_err(|_| ProxyError::InvalidRequest("request body too large"))?;
     audit.bytes_in = body.len();
-    // §2.4, §2.5
+    // Steps 5 and 6.
     // lambda_http normalizes the URI (dot segments, `%2e`) with a URL parser; the rules
     // must see the path exactly as the caller sent it, so prefer the raw one.
     let raw_path = match lambda_http::RequestExt::raw_http_path(&parts.extensions) {
@@ -113,7 +113,7 @@ async fn run(
     let mut target = target::apply_overrides(own, &parts.headers)?;
     target.path = target::expand_short_path(&target.path, settings.confluence_cloud_id.as_deref());
     audit.query_shape = target.query.as_deref().map(query_shape);
-    // §2.6
+    // Step 7.
     let matched = rules.gate(parts.method.as_str(), &target.path, target.query.as_deref())?;
     audit.endpoint = Some(matched.endpoint.label.clone());
     let bodiless = parts.method == Method::GET || parts.method == Method::HEAD;
@@ -122,14 +122,14 @@ async fn run(
             "GET and HEAD requests must not have a body",
         ));
     }
-    // §2.7: each token decrypted once; the reversals travel on to link protection.
+    // Step 8: each token decrypted once; the reversals travel on to link protection.
     let reverse = |text: &str| reverse_tokens(text, &state.pseudonymizer);
     let path = reverse(&target.path).map_err(ProxyError::TokenInvalid)?;
     let query = match &target.query {
         Some(q) => Some(reverse(q).map_err(ProxyError::TokenInvalid)?),
         None => None,
     };
-    // §2.8
+    // Step 9.
     let base = settings.upstream_base.trim_end_matches('/');
     let url = match &query {
         Some(q) if !q.text.is_empty() => format!("{base}{}?{}", path.text, q.text),
@@ -149,7 +149,7 @@ async fn run(
         caller,
         links: LinkProtection::new(&target.path, target.query.as_deref(), &path, query.as_ref()),
     };
-    // §2.9 – §2.11
+    // Steps 10 and 11.
     if upstream.status.is_success() {
         sanitized_response(state, rules, matched.endpoint, upstream, &delivery, audit)
     } else {

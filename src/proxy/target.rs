@@ -69,7 +69,7 @@ fn override_value(headers: &HeaderMap, name: &'static str) -> Result<Option<Stri
     Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
-/// Spec §2.5: `/wiki/...` means `/ex/confluence/<cloudId>/wiki/...` when a cloud id is set.
+/// `/wiki/...` means `/ex/confluence/<cloudId>/wiki/...` when a cloud id is set.
 pub(super) fn expand_short_path(path: &str, cloud_id: Option<&str>) -> String {
     match cloud_id {
         Some(id) if path == "/wiki" || path.starts_with("/wiki/") => {

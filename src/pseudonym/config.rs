@@ -1,4 +1,4 @@
-//! Pseudonymization settings: secrets and the two email options (rules contract §7).
+//! Pseudonymization settings: secrets and the two email options (docs/rules.md, "Pseudonyms").
 //!
 //! Invariant: `Debug` never prints a salt or key, only whether each is set.
 
@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use super::PseudonymError;
 
-/// How the local part of an email is canonicalized before hashing (§7.3).
+/// How the local part of an email is canonicalized before hashing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EmailCanonicalization {
     /// Lowercase, cut at the first `+` (the default).
@@ -34,7 +34,7 @@ impl FromStr for EmailCanonicalization {
     }
 }
 
-/// What follows the `@` of an email pseudonym (§7.5).
+/// What follows the `@` of an email pseudonym.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EmailDomainHandling {
     /// The domain as written (the default).

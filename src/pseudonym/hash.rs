@@ -1,4 +1,4 @@
-//! Salted SHA-256 and the base64 flavours pseudonyms are written in (rules contract §7.4).
+//! Salted SHA-256 and the base64 flavours pseudonyms are written in (docs/rules.md, "Pseudonyms").
 //!
 //! Invariants: a deterministic hash is always `SHA-256(UTF-8(canonical) ‖ UTF-8(salt))` — the
 //! salt is appended with no separator — and its URL-safe rendering is always 43 characters

@@ -1,4 +1,4 @@
-//! A computed pseudonym and its three encodings (rules contract §6.1).
+//! A computed pseudonym and its three encodings (docs/rules.md, "Transforms").
 //!
 //! Invariants: `hash` is always the 43-character base64url hash; `reversible`, when present,
 //! is `p~` + base64url(reversible bytes) and never carries the domain — the domain is added

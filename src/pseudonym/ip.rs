@@ -1,4 +1,4 @@
-//! IP address canonicalization for `hashIp` / `encryptIp` (rules contract §6.7).
+//! IP address canonicalization for `hashIp` / `encryptIp` (docs/rules.md, "Transforms").
 //!
 //! Accepted shapes: `^([0-9]{1,3}\.){3}[0-9]{1,3}$` or `^[0-9a-fA-F:.]+$`. The canonical form
 //! is what Java's `InetAddress.getHostAddress()` prints: dotted IPv4; IPv6 as all 8 groups in

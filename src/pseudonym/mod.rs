@@ -1,4 +1,4 @@
-//! Psoxy v0.4 pseudonyms (rules contract §7), byte-identical to Psoxy's.
+//! Psoxy v0.4 pseudonyms (docs/rules.md, "Pseudonyms"), byte-identical to Psoxy's.
 //!
 //! PURE: no I/O. [`Pseudonymizer`] holds the salts and the PBKDF2-derived keys (derived once,
 //! in [`Pseudonymizer::new`]) for three schemes — main, IP and email domain — and computes
@@ -123,7 +123,7 @@ impl Pseudonymizer {
         }))
     }
 
-    /// §7.5: the domain suffix under the configured handling (`None` under `REDACT`).
+    /// The domain suffix under the configured handling (`None` under `REDACT`).
     fn render_domain(&self, domain: &str) -> Result<Option<String>, PseudonymError> {
         Ok(match self.email_domain_handling {
             EmailDomainHandling::Preserve => Some(domain.to_string()),
@@ -138,7 +138,7 @@ impl Pseudonymizer {
         })
     }
 
-    /// §6.6 without a regex: `p~` + base64url(reversible bytes of the whole value), hashed
+    /// `tokenize` without a regex: `p~` + base64url(reversible bytes of the whole value), hashed
     /// as is (no email canonicalization) and with no domain handling.
     pub fn tokenize(&self, text: &str) -> Result<String, PseudonymError> {
         Ok(format!(
@@ -147,13 +147,13 @@ impl Pseudonymizer {
         ))
     }
 
-    /// §6.7 `hashIp`: `t~` + base64url(SHA-256(canonical ip ‖ ip salt)); `None` when `ip`
+    /// `hashIp`: `t~` + base64url(SHA-256(canonical ip ‖ ip salt)); `None` when `ip`
     /// is not an IP address.
     pub fn hash_ip(&self, ip: &str) -> Option<String> {
         ip::canonicalize(ip).map(|canonical| format!("t~{}", url_safe(&self.ip.hash(&canonical))))
     }
 
-    /// §6.7 `encryptIp`: `p~` + reversible bytes of the canonical IP under the IP scheme;
+    /// `encryptIp`: `p~` + reversible bytes of the canonical IP under the IP scheme;
     /// `Ok(None)` when `ip` is not an IP address.
     pub fn encrypt_ip(&self, ip: &str) -> Result<Option<String>, PseudonymError> {
         let Some(canonical) = ip::canonicalize(ip) else {
@@ -165,7 +165,7 @@ impl Pseudonymizer {
         )))
     }
 
-    /// §7.7: the original behind one `p~…` token, which may carry an `@domain` suffix.
+    /// The original behind one `p~…` token, which may carry an `@domain` suffix.
     pub fn reverse(&self, token: &str) -> Result<String, PseudonymError> {
         match reverse::token_at(token, 0) {
             Some(found) if found.end == token.len() => self.decrypt_body(found.body),
@@ -173,7 +173,7 @@ impl Pseudonymizer {
         }
     }
 
-    /// §7.7: `text` with every `p~` token (and its `@domain` suffix) replaced by its
+    /// `text` with every `p~` token (and its `@domain` suffix) replaced by its
     /// original. Any token that does not decrypt fails the whole call.
     pub fn reverse_all(&self, text: &str) -> Result<String, PseudonymError> {
         let mut out = String::with_capacity(text.len());
@@ -193,7 +193,7 @@ impl Pseudonymizer {
         self.main.reverse(&bytes)
     }
 
-    /// The `X-Psoxy-PII-Salt-Sha256` value (end of §7).
+    /// The `X-Psoxy-PII-Salt-Sha256` value (docs/rules.md, "Pseudonyms").
     pub fn salt_fingerprint(&self) -> String {
         self.salt_fingerprint.clone()
     }

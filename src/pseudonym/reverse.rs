@@ -1,4 +1,4 @@
-//! Finding `p~` tokens in text (rules contract §7.7).
+//! Finding `p~` tokens in text (docs/rules.md, "Pseudonyms").
 //!
 //! A token is `p~[A-Za-z0-9_-]{43,}` optionally followed by a domain suffix, which is
 //! consumed and dropped because the ciphertext already holds the whole original (domain

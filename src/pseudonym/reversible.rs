@@ -1,4 +1,4 @@
-//! Reversible bytes (rules contract §7.6) and their decryption (§7.7).
+//! Reversible bytes (docs/rules.md, "Pseudonyms") and their decryption.
 //!
 //! Reversible bytes = `SHA-256(canonical ‖ salt)` (32 bytes) ‖ AES-256-CBC/PKCS#7 of the
 //! UTF-8 original, with IV = the first 16 hash bytes. The AES key is
@@ -104,7 +104,7 @@ impl Scheme {
         Ok(out)
     }
 
-    /// Decrypts reversible bytes back to the original (§7.7): skip the 32 hash bytes, IV =
+    /// Decrypts reversible bytes back to the original: skip the 32 hash bytes, IV =
     /// the first 16 of them. The hash is not re-checked, as in Psoxy.
     pub(crate) fn reverse(&self, bytes: &[u8]) -> Result<String, PseudonymError> {
         let key = self.key()?;

@@ -1,4 +1,4 @@
-//! Reversal of `p~` tokens in a request's path and query (rules contract §7.7): the text
+//! Reversal of `p~` tokens in a request's path and query (docs/rules.md, "Pseudonyms"): the text
 //! sent upstream, and what was revealed to the source doing so.
 //!
 //! PURE. Tokens (with their `@domain` suffix) consist only of `[A-Za-z0-9_~.@-]`, so each

@@ -1,4 +1,4 @@
-//! Raw mirror → validated [`RuleSet`]: every check of rules contract §1, every problem
+//! Raw mirror → validated [`RuleSet`]: every check of docs/rules.md, "File structure", every problem
 //! collected (never stopping at the first), every JSONPath and regex compiled once.
 //!
 //! The compiler only produces a `RuleSet` when it found nothing wrong; a partially

@@ -1,4 +1,4 @@
-//! Compiling `responseSchema` nodes (rules contract §4) and parameter schemas (§1).
+//! Compiling `responseSchema` nodes (docs/rules.md, "responseSchema") and parameter schemas ("File structure").
 //!
 //! Keyword *names* were already checked by the raw mirror (unknown keyword = unknown key);
 //! here the keyword *values* are: type names, `$ref` targets, formats, patterns.

@@ -1,4 +1,4 @@
-//! Compiling one transform (rules contract §1 table, §6): options validated, JSONPaths
+//! Compiling one transform (docs/rules.md, "Transforms"): options validated, JSONPaths
 //! and regexes compiled, defaults filled in.
 //!
 //! Regex shapes follow how Psoxy uses each one: `redactRegexMatches` and

@@ -1,8 +1,8 @@
 //! Request gating: may this method + path + query be forwarded, and under which endpoint?
-//! (rules contract §2).
+//! (docs/rules.md, "Request gating").
 //!
 //! Order: path hardening first (nothing else looks at a path that failed it); then the
-//! endpoints in file order: path match, query parameters (parsed once, §2.4) against
+//! endpoints in file order: path match, query parameters (parsed once) against
 //! `allowedQueryParams` and `queryParamSchemas` (incl. `required`), path parameters
 //! against `pathParameterSchemas`, and the method. The first endpoint that admits the
 //! request wins. When endpoints matched the path but all refused, the reason given is

@@ -54,7 +54,7 @@ pub enum PathMatcher {
     Regex(Regex),
 }
 
-/// Value schema for a path or query parameter (rules contract §1).
+/// Value schema for a path or query parameter (docs/rules.md, "File structure").
 #[derive(Debug, Default)]
 pub struct ParamSchema {
     pub kind: Option<ParamType>,
@@ -80,7 +80,7 @@ pub enum ParamFormat {
     ReversiblePseudonym,
 }
 
-/// responseSchema node (rules contract §4). Mirrors the keywords that affect filtering.
+/// responseSchema node (docs/rules.md, "responseSchema"). Mirrors the keywords that affect filtering.
 #[derive(Debug, Default, Clone)]
 pub struct Schema {
     /// Index into `RuleSet::definitions`.

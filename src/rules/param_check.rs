@@ -1,4 +1,4 @@
-//! Does a path or query parameter value satisfy its schema (rules contract §1)?
+//! Does a path or query parameter value satisfy its schema (docs/rules.md, "File structure")?
 //!
 //! Every keyword present must hold: `type`, `format`, `pattern` (full match, already
 //! anchored at compile), `enum`, and — when given — at least one of `anyOf`.

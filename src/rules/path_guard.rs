@@ -1,4 +1,4 @@
-//! Path hardening before any endpoint matching (rules contract §2.2, a security divergence).
+//! Path hardening before any endpoint matching (docs/rules.md, "Request gating", a security divergence).
 //!
 //! The upstream URL is built from the same raw path the rules matched, so any spelling a
 //! URL parser or server might normalize into a *different* path must never pass: dot

@@ -1,4 +1,4 @@
-//! Query-string parsing for the allow-list (rules contract §2.4).
+//! Query-string parsing for the allow-list (docs/rules.md, "Request gating").
 //!
 //! Separators are `&` and `;`; each piece splits at its first `=`; name and value are
 //! trimmed of ASCII whitespace, then form-decoded (`+` is a space, `%XX` a byte); pieces

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
-/// A rules file (rules contract §1).
+/// A rules file (docs/rules.md, "File structure").
 #[derive(Debug, Deserialize)]
 #[serde(rename = "rules file", deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawRules {
@@ -78,7 +78,7 @@ pub(crate) struct RawParamSchema {
     pub description: Option<IgnoredAny>,
 }
 
-/// A responseSchema node (rules contract §4): an allow-list filter, not a validator.
+/// A responseSchema node (docs/rules.md, "responseSchema"): an allow-list filter, not a validator.
 #[derive(Debug, Deserialize)]
 #[serde(rename = "schema", deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawSchema {

@@ -1,4 +1,4 @@
-//! `pathTemplate` → anchored, case-insensitive regex (rules contract §2.3).
+//! `pathTemplate` → anchored, case-insensitive regex (docs/rules.md, "Request gating").
 //!
 //! `{name}` captures exactly one non-empty segment (`[^/]+`), `{name?}` an optional one
 //! (`[^/]*`); every other character is literal. Capture groups are numbered in template

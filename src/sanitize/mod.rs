@@ -1,4 +1,4 @@
-//! Applies a compiled endpoint to a response body (rules contract §3–§6).
+//! Applies a compiled endpoint to a response body (docs/rules.md, "Order of processing").
 //!
 //! PURE. [`sanitize`] parses the body (one or several top-level JSON values), filters each
 //! value with the endpoint's responseSchema, applies its transforms in file order, and
@@ -13,6 +13,12 @@
 //!   independent paths in one walk and caches pseudonyms. Whenever it cannot promise the
 //!   reference's exact result it gives up and the reference redoes the body. The
 //!   differential tests (`tests/`) hold the two equal on random rules and documents.
+//!
+//! A change of behaviour goes to the reference first (it is what the rules reference in
+//! docs/rules.md describes), then to the fast path, and the differential tests prove the
+//! two agree again. Link protection (`links`) and upstream error bodies (`error_body`)
+//! are the privacy rewriting the proxy needs beyond the rules; they live here, in the
+//! pure core, so the pure-core check, the property tests and the fuzz targets reach them.
 //!
 //! Invariant — fail closed: every outcome is either sanitized output or a
 //! [`SanitizeError`]; the original body is never returned, and an error never carries a

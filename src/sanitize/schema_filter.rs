@@ -1,4 +1,4 @@
-//! responseSchema as an allow-list filter (rules contract §4) — not a validator.
+//! responseSchema as an allow-list filter (docs/rules.md, "responseSchema") — not a validator.
 //!
 //! Invariant: the output never contains a key or array element the schema does not allow;
 //! properties missing from the input are never added. The filter consumes its input so

@@ -1,4 +1,4 @@
-//! The responseSchema filter applied while parsing (the fast path of rules contract §4).
+//! The responseSchema filter applied while parsing (the fast path of docs/rules.md, "responseSchema").
 //!
 //! Same result as parsing the whole body into a `Value` and then running
 //! `schema_filter::filter_document` — but a member or element the schema drops is only

@@ -1,4 +1,4 @@
-//! The string-to-string transforms of rules contract §6.5 and the text digest of §6.8.
+//! The string-to-string transforms and the text digest (docs/rules.md, "Text transforms", "textDigest").
 //!
 //! Pure functions over `&str`; the caller applies the common input rule (non-string →
 //! null, blank → unchanged). Java semantics are reproduced where Psoxy's output depends
@@ -61,7 +61,7 @@ fn java_split<'t>(text: &'t str, delimiter: &Regex) -> Vec<&'t str> {
     pieces
 }
 
-/// textDigest (§6.8): compact JSON with sorted keys, as a string.
+/// textDigest (docs/rules.md, "textDigest"): compact JSON with sorted keys, as a string.
 pub(crate) fn text_digest(text: &str, keywords: &[String]) -> String {
     let length = text.encode_utf16().count();
     let word_count = word_count(text);

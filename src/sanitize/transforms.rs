@@ -1,4 +1,4 @@
-//! Applying an endpoint's transforms to a schema-filtered document (rules contract §5–§6):
+//! Applying an endpoint's transforms to a schema-filtered document (docs/rules.md, "JSONPath"):
 //! the reference, path-by-path application, and what each transform does to one value
 //! (`transform_value`, shared with the one-walk application of `fused.rs`).
 //!
@@ -239,7 +239,7 @@ fn pseudonymize(
     })
 }
 
-/// §6.3: each address of an RFC 2822 list is pseudonymized.
+/// `pseudonymizeEmailHeader`: each address of an RFC 2822 list is pseudonymized.
 fn email_header(
     value: Value,
     encoding: Encoding,
@@ -281,7 +281,7 @@ fn email_header(
     }))
 }
 
-/// §6.4: replace each match (group 1 when the regex has groups) by its pseudonym.
+/// `pseudonymizeRegexMatches`: replace each match (group 1 when the regex has groups) by its pseudonym.
 fn regex_matches(
     s: &str,
     regex: &regex::Regex,
@@ -313,7 +313,7 @@ fn regex_matches(
     Ok(Value::from(out))
 }
 
-/// §6.6: without a regex the whole value is tokenized; with one that fully matches,
+/// `tokenize`: without a regex the whole value is tokenized; with one that fully matches,
 /// group 1's text is tokenized and every occurrence of it replaced.
 fn tokenize(
     s: &str,
@@ -333,7 +333,7 @@ fn tokenize(
     Ok(Value::from(s.replace(target, &token)))
 }
 
-/// §6.8. With `isJsonEscaped` the string holds JSON: the digest is of the first string
+/// `textDigest`. With `isJsonEscaped` the string holds JSON: the digest is of the first string
 /// that `jsonPathToProcessWhenEscaped` selects in it (null when it is not JSON or the path
 /// selects no string), so no other part of the embedded document survives.
 fn text_digest(

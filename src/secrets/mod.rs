@@ -1,4 +1,4 @@
-//! Secret and parameter stores behind one trait (proxy runtime spec §4).
+//! Secret and parameter stores behind one trait (docs/configuration.md).
 //!
 //! I/O EDGE. [`SecretStore`] is the seam between the proxy and where its salt, keys,
 //! OAuth client secret and rotating tokens live: AWS SSM Parameter Store on Lambda, a

@@ -164,20 +164,10 @@ impl Walk<'_, '_> {
         visitor: &mut V,
     ) -> Result<(), V::Error> {
         let wants = self.wants(s_start);
-        let mut removed: Vec<usize> = Vec::new();
         let result = match node {
             Value::Object(map) => {
-                let mut result = Ok(());
-                for (pos, (key, child)) in map.iter_mut().enumerate() {
-                    match self.child(Edge::Key(key), child, s_start, &wants, visitor) {
-                        Ok(Leave::Remove) => removed.push(pos),
-                        Ok(Leave::Keep) => {}
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
-                    }
-                }
+                let edges = map.iter_mut().map(|(key, child)| (Edge::Key(key), child));
+                let (removed, result) = self.visit_each(edges, s_start, &wants, visitor);
                 if !removed.is_empty() {
                     let mut drop = dropper(&removed);
                     map.retain(|_, _| !drop());
@@ -186,17 +176,11 @@ impl Walk<'_, '_> {
             }
             Value::Array(items) => {
                 let len = items.len();
-                let mut result = Ok(());
-                for (at, child) in items.iter_mut().enumerate() {
-                    match self.child(Edge::Index { at, len }, child, s_start, &wants, visitor) {
-                        Ok(Leave::Remove) => removed.push(at),
-                        Ok(Leave::Keep) => {}
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
-                    }
-                }
+                let edges = items
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(at, child)| (Edge::Index { at, len }, child));
+                let (removed, result) = self.visit_each(edges, s_start, &wants, visitor);
                 if !removed.is_empty() {
                     let mut drop = dropper(&removed);
                     items.retain(|_| !drop());
@@ -207,6 +191,25 @@ impl Walk<'_, '_> {
         };
         self.scans.truncate(wants.scans_start);
         result
+    }
+
+    /// Visits children in order until one fails; returns the positions to remove.
+    fn visit_each<'v, V: MatchVisitor>(
+        &mut self,
+        children: impl Iterator<Item = (Edge<'v>, &'v mut Value)>,
+        s_start: usize,
+        wants: &Wants,
+        visitor: &mut V,
+    ) -> (Vec<usize>, Result<(), V::Error>) {
+        let mut removed = Vec::new();
+        for (pos, (edge, child)) in children.enumerate() {
+            match self.child(edge, child, s_start, wants, visitor) {
+                Ok(Leave::Remove) => removed.push(pos),
+                Ok(Leave::Keep) => {}
+                Err(e) => return (removed, Err(e)),
+            }
+        }
+        (removed, Ok(()))
     }
 
     /// Computes one child's states from its parent's, visits it, and pops its runs.

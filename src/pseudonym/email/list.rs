@@ -1,4 +1,4 @@
-//! RFC 2822 address lists for `pseudonymizeEmailHeader` (rules contract §6.3).
+//! RFC 2822 address lists for `pseudonymizeEmailHeader` (docs/rules.md, "Transforms").
 //!
 //! `address-list = address *("," address)`, `address = mailbox / group`,
 //! `group = display-name ":" [mailbox-list] ";" [CFWS]`. As the obsolete syntax allows,

@@ -1,5 +1,5 @@
-//! Email detection and canonicalization (rules contract §7.2, §7.3) and RFC 2822 address
-//! lists (§6.3).
+//! Email detection and canonicalization (docs/rules.md, "Pseudonyms") and RFC 2822 address
+//! lists (`pseudonymizeEmailHeader`).
 //!
 //! A value is an email when the *whole* string is one RFC 2822 mailbox: an `addr-spec`
 //! (`local@domain`) or a `name-addr` (`Display Name <local@domain>`), with optional comments
@@ -40,7 +40,7 @@ pub(crate) fn parse_mailbox(text: &str) -> Option<Mailbox<'_>> {
     name_addr(&mut cursor).filter(|_| cursor.at_end())
 }
 
-/// The canonical form that is hashed (§7.3): local part lowercased and cut at the first `+`
+/// The canonical form that is hashed (docs/rules.md, "Pseudonyms"): local part lowercased and cut at the first `+`
 /// (and without dots under `IgnoreDots`), `@`, domain lowercased. The display name is gone.
 pub(crate) fn canonicalize(mailbox: &Mailbox, canonicalization: EmailCanonicalization) -> String {
     let mut local = mailbox.local.to_ascii_lowercase();

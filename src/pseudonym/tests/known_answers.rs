@@ -1,4 +1,4 @@
-//! Every pseudonym vector of rules contract §7 (salt `salt`, key `secret`), plus vectors for
+//! Every pseudonym vector of docs/rules.md, "Pseudonyms" (salt `salt`, key `secret`), plus vectors for
 //! the options the contract describes without an example, computed with Python.
 
 use super::super::{
