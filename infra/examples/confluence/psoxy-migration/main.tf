@@ -2,7 +2,8 @@
 # pseudoproxy reads and writes Psoxy's own parameters or secrets (same names, same salt,
 # same rotating refresh token, same ACCESS_TOKEN JSON), so pseudonyms stay byte-identical
 # and the analytics platform switches URLs, not data. Nothing here creates or overwrites a
-# parameter or secret of Psoxy's: Psoxy's Terraform keeps owning them.
+# parameter or secret of Psoxy's: Psoxy's Terraform keeps owning them. Stop Psoxy's function
+# before this one serves (their refresh locks do not see each other).
 # Steps, Psoxy's RULES parameter and rollback: docs/migrating-from-psoxy.md.
 
 terraform {
@@ -31,7 +32,7 @@ provider "aws" {
 module "confluence" {
   source = "../../../modules/pseudoproxy-lambda"
 
-  # A new function name: Psoxy's function keeps running until the platform has switched.
+  # A new function name: Psoxy's function stays deployed (stopped) until you remove it.
   function_name = var.function_name
 
   # Psoxy's parameters or secrets, used in place.

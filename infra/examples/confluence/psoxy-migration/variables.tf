@@ -5,7 +5,7 @@ variable "aws_region" {
 
 variable "function_name" {
   type        = string
-  description = "Name of the new function (not Psoxy's, which keeps running until the platform has switched)."
+  description = "Name of the new function (not Psoxy's, which stays deployed, stopped, for a rollback)."
   default     = "pseudoproxy-confluence"
 }
 
