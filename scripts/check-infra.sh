@@ -19,7 +19,7 @@ venv() { # venv DIR PACKAGE...: create DIR and install what is missing from it
       "$dir/bin/pip" install -q --disable-pip-version-check "$package"
   done
 }
-venv .venv-infra/hcl python-hcl2 pytest
+venv .venv-infra/hcl python-hcl2 pytest pyyaml
 venv .venv-infra/checkov checkov
 
 echo "--- parse + security properties (pytest)"

@@ -5,20 +5,98 @@ variable "aws_region" {
 
 variable "function_name" {
   type        = string
-  description = "Lambda function name; also derives the SSM prefix (pseudoproxy-confluence -> PSEUDOPROXY_CONFLUENCE_)."
+  description = "Lambda function name; also derives the parameter prefix (pseudoproxy-confluence -> PSEUDOPROXY_CONFLUENCE_)."
   default     = "pseudoproxy-confluence"
+}
+
+variable "manage_shared_parameters" {
+  type        = bool
+  description = "Create PSOXY_SALT and PSOXY_ENCRYPTION_KEY here; false when another connector or deployment already owns them (then set shared_parameter_prefix to where they are)."
+  default     = true
+}
+
+variable "shared_parameter_prefix" {
+  type        = string
+  description = "Prefix of PSOXY_SALT / PSOXY_ENCRYPTION_KEY; empty = PSOXY_SALT."
+  default     = ""
 }
 
 variable "lambda_zip_path" {
   type        = string
-  description = "The zip printed by scripts/package-lambda.sh."
+  description = "Local Lambda zip: a release asset (pseudoproxy-lambda-<arch>.zip, checksum verified; docs/operations.md, \"Get the software\") or what scripts/package-lambda.sh printed. null when the zip is in S3."
   default     = "../../../dist/lambda-x86_64/pseudoproxy/bootstrap.zip"
+}
+
+variable "lambda_s3_bucket" {
+  type        = string
+  description = "S3 bucket holding the Lambda zip (instead of lambda_zip_path; set lambda_zip_path = null)."
+  default     = null
+}
+
+variable "lambda_s3_key" {
+  type        = string
+  description = "S3 key of the Lambda zip."
+  default     = null
+}
+
+variable "lambda_s3_object_version" {
+  type        = string
+  description = "Object version of the zip (versioned bucket)."
+  default     = null
+}
+
+variable "lambda_zip_base64sha256" {
+  type        = string
+  description = "With S3: the zip's base64 SHA-256 (the release's <zip>.base64sha256); a change redeploys."
+  default     = null
 }
 
 variable "architecture" {
   type        = string
-  description = "x86_64, or arm64 with a zip from scripts/package-lambda.sh --arm64."
+  description = "x86_64, or arm64 with the arm64 zip."
   default     = "x86_64"
+}
+
+variable "memory_mb" {
+  type        = number
+  description = "Lambda memory (CPU scales with it)."
+  default     = 512
+}
+
+variable "timeout_seconds" {
+  type        = number
+  description = "Lambda timeout; at least request_timeout_seconds + 90."
+  default     = 270
+}
+
+variable "request_timeout_seconds" {
+  type        = number
+  description = "Upstream (Confluence) call timeout."
+  default     = 180
+}
+
+variable "reserved_concurrency" {
+  type        = number
+  description = "Reserved concurrent executions; null = unreserved."
+  default     = null
+}
+
+variable "secrets_store" {
+  type        = string
+  description = "\"ssm\" (SSM Parameter Store) or \"secrets_manager\"."
+  default     = "ssm"
+}
+
+variable "front_door" {
+  type        = string
+  description = "\"function_url\", \"api_gateway_http\" or \"api_gateway_rest\"."
+  default     = "function_url"
+}
+
+variable "api_gateway_stage_name" {
+  type        = string
+  description = "Stage of an API Gateway front door (first path segment of base_url)."
+  default     = "live"
 }
 
 variable "caller_aws_principals" {
@@ -38,6 +116,18 @@ variable "caller_web_identity" {
   default     = null
 }
 
+variable "additional_allowed_caller_arns" {
+  type        = list(string)
+  description = "Extra caller ARNs admitted by ALLOWED_CALLER_ARNS (their invoke grants are yours to manage)."
+  default     = []
+}
+
+variable "restrict_callers" {
+  type        = bool
+  description = "Admit only the caller role (plus additional_allowed_caller_arns)."
+  default     = true
+}
+
 variable "allowed_ip_blocks" {
   type        = list(string)
   description = "Caller IPs/CIDRs; empty = no IP allow-list."
@@ -46,13 +136,52 @@ variable "allowed_ip_blocks" {
 
 variable "confluence_cloud_id" {
   type        = string
-  description = "Printed by `pseudoproxy auth`; enables short /wiki/... paths. Fill after the consent bootstrap and apply again."
+  description = "Printed by the consent command (and by test_command before it is set); enables short /wiki/... paths. Fill after consent and apply again."
+  default     = null
+}
+
+variable "custom_rules_path" {
+  type        = string
+  description = "Path of a rules YAML replacing the built-in rules (stored as the instance RULES parameter); null = built-in rules."
+  default     = null
+}
+
+variable "email_canonicalization" {
+  type        = string
+  description = "EMAIL_CANONICALIZATION (STRICT or IGNORE_DOTS); null = the binary's default."
+  default     = null
+}
+
+variable "email_domain_handling" {
+  type        = string
+  description = "EMAIL_DOMAIN_HANDLING; null = the binary's default."
   default     = null
 }
 
 variable "kms_key_arn" {
   type        = string
-  description = "Customer-managed KMS key for the SecureString parameters; null = aws/ssm."
+  description = "Customer-managed KMS key for the parameters or secrets; null = the AWS-managed key of the store."
+  default     = null
+}
+
+variable "environment_kms_key_arn" {
+  type        = string
+  description = "Customer-managed KMS key for the function's environment; null = Lambda's key."
+  default     = null
+}
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "Permissions boundary for the roles the module creates; null = none."
+  default     = null
+}
+
+variable "vpc_config" {
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  description = "Private subnets (with a NAT gateway route) and security groups for the function; null = no VPC."
   default     = null
 }
 
@@ -62,8 +191,32 @@ variable "log_retention_days" {
   default     = 365
 }
 
+variable "log_kms_key_arn" {
+  type        = string
+  description = "KMS key for the log groups (its policy must allow the logs service); null = CloudWatch's encryption."
+  default     = null
+}
+
+variable "health_check_schedule" {
+  type        = string
+  description = "Schedule of the deep health check; null disables it (not recommended: it keeps an idle token family alive)."
+  default     = "rate(1 day)"
+}
+
+variable "token_expiry_alarm_days" {
+  type        = number
+  description = "Alarm when the token family has fewer days than this left."
+  default     = 30
+}
+
 variable "alarm_actions" {
   type        = list(string)
-  description = "SNS topic ARNs to notify when the deep health check fails or the function errors."
+  description = "SNS topic ARNs notified when an alarm fires or recovers."
   default     = []
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Extra tags for every resource."
+  default     = {}
 }

@@ -3,7 +3,7 @@
 
 variable "function_name" {
   type        = string
-  description = "Lambda function name. Also names the log group, roles and (when instance_parameter_prefix is null) the SSM prefix: upper-cased, '-' -> '_', plus '_'."
+  description = "Lambda function name. Also names the log group, roles, API and (when instance_parameter_prefix is null) the parameter prefix: upper-cased, '-' -> '_', plus '_'."
   default     = "pseudoproxy-confluence"
 
   validation {
@@ -14,7 +14,32 @@ variable "function_name" {
 
 variable "lambda_zip_path" {
   type        = string
-  description = "Path of the zip built by scripts/package-lambda.sh (one executable named bootstrap)."
+  description = "Local path of the Lambda zip (one executable named bootstrap): a release asset (pseudoproxy-lambda-<arch>.zip, checksum verified) or the zip scripts/package-lambda.sh builds. Set this or lambda_s3_bucket/lambda_s3_key."
+  default     = null
+}
+
+variable "lambda_s3_bucket" {
+  type        = string
+  description = "S3 bucket holding the Lambda zip (same region as the function), as an alternative to lambda_zip_path. The deployer needs s3:GetObject on the object."
+  default     = null
+}
+
+variable "lambda_s3_key" {
+  type        = string
+  description = "S3 key of the Lambda zip in lambda_s3_bucket."
+  default     = null
+}
+
+variable "lambda_s3_object_version" {
+  type        = string
+  description = "Object version of the zip in a versioned bucket; a new version redeploys the code."
+  default     = null
+}
+
+variable "lambda_zip_base64sha256" {
+  type        = string
+  description = "With lambda_s3_*: the zip's SHA-256, base64-encoded (`openssl dgst -sha256 -binary FILE | base64`; the release publishes it as <zip>.base64sha256). Changing it redeploys the code; without it (or an object version) a new object under the same key is not noticed."
+  default     = null
 }
 
 variable "architecture" {
@@ -36,14 +61,19 @@ variable "memory_mb" {
 
 variable "timeout_seconds" {
   type        = number
-  description = "Lambda timeout. Must exceed request_timeout_seconds so the proxy answers with its own 504 first."
-  default     = 60
+  description = "Lambda timeout. At least request_timeout_seconds + 90: a request may wait 20 s for the refresh lock, spend 60 s on a worst-case refresh with write-back, then the upstream timeout, plus 10 s headroom (checked by a precondition)."
+  default     = 270
+
+  validation {
+    condition     = var.timeout_seconds >= 1 && var.timeout_seconds <= 900
+    error_message = "timeout_seconds must be 1..900 (Lambda's maximum)."
+  }
 }
 
 variable "request_timeout_seconds" {
   type        = number
-  description = "REQUEST_TIMEOUT_SECONDS: upstream call timeout."
-  default     = 55
+  description = "REQUEST_TIMEOUT_SECONDS: upstream call timeout (Psoxy's default, 180)."
+  default     = 180
 
   validation {
     condition     = var.request_timeout_seconds >= 1 && var.request_timeout_seconds <= 900
@@ -59,7 +89,7 @@ variable "reserved_concurrency" {
 
 variable "instance_parameter_prefix" {
   type        = string
-  description = "SSM prefix of this instance's parameters (PATH_TO_INSTANCE_CONFIG), e.g. PSOXY_CONFLUENCE_ or /corp/confluence/. null = derived from function_name as the binary would."
+  description = "Prefix of this instance's parameters or secrets (PATH_TO_INSTANCE_CONFIG), e.g. PSOXY_CONFLUENCE_CLOUD_ (Psoxy's) or /corp/confluence/. null = derived from function_name as the binary would."
   default     = null
 
   validation {
@@ -70,7 +100,7 @@ variable "instance_parameter_prefix" {
 
 variable "shared_parameter_prefix" {
   type        = string
-  description = "SSM prefix of the shared PSOXY_SALT and PSOXY_ENCRYPTION_KEY (PATH_TO_SHARED_CONFIG). Empty = no prefix, Psoxy's default."
+  description = "Prefix of the shared PSOXY_SALT and PSOXY_ENCRYPTION_KEY (PATH_TO_SHARED_CONFIG). Empty = no prefix, Psoxy's default."
   default     = ""
 
   validation {
@@ -87,27 +117,27 @@ variable "manage_shared_parameters" {
 
 variable "salt" {
   type        = string
-  description = "PSOXY_SALT to store when manage_shared_parameters is true; null = generate one. Pseudonyms depend on it: never change it after data has been exported."
+  description = "PSOXY_SALT to store when manage_shared_parameters is true; null = generate one. Pseudonyms depend on it: once stored, a different value here fails the plan (it is never silently ignored nor overwritten)."
   default     = null
   sensitive   = true
 }
 
 variable "encryption_key" {
   type        = string
-  description = "PSOXY_ENCRYPTION_KEY (reversible pseudonyms) to store when manage_shared_parameters is true; null = generate one."
+  description = "PSOXY_ENCRYPTION_KEY (reversible pseudonyms) to store when manage_shared_parameters is true; null = generate one. Like salt, a change after the first apply fails the plan."
   default     = null
   sensitive   = true
 }
 
 variable "create_placeholder_parameters" {
   type        = bool
-  description = "Create 'fill me' placeholders for CLIENT_ID, CLIENT_SECRET and REFRESH_TOKEN (filled by `pseudoproxy auth`). false when they already exist (Psoxy migration)."
+  description = "Create CLIENT_ID, CLIENT_SECRET and REFRESH_TOKEN for `pseudoproxy auth` to fill: SSM parameters holding 'fill me', or empty Secrets Manager secrets (no version; see docs/operations.md). false when they already exist (Psoxy migration)."
   default     = true
 }
 
 variable "kms_key_arn" {
   type        = string
-  description = "Customer-managed KMS key ARN for the SecureString parameters (PSOXY_KMS_KEY_ID). null = the account's aws/ssm key. The function gets kms:Decrypt/Encrypt on this key only, via SSM only."
+  description = "Customer-managed KMS key ARN for the parameters or secrets (PSOXY_KMS_KEY_ID). null = the account's aws/ssm or aws/secretsmanager key. The function may use this key only through the chosen store (kms:ViaService)."
   default     = null
 
   validation {
@@ -152,7 +182,7 @@ variable "caller_web_identity" {
 
 variable "restrict_callers" {
   type        = bool
-  description = "Set ALLOWED_CALLER_ARNS to the caller role (plus additional_allowed_caller_arns), so other principals with broad lambda:InvokeFunctionUrl grants get 403 UNAUTHORIZED_CALLER."
+  description = "Set ALLOWED_CALLER_ARNS to the caller role (plus additional_allowed_caller_arns), so other principals with broad invoke grants get 403 UNAUTHORIZED_CALLER."
   default     = true
 }
 
@@ -188,7 +218,7 @@ variable "email_domain_handling" {
 
 variable "custom_rules_yaml" {
   type        = string
-  description = "Optional rules YAML stored as the instance RULES parameter; null = the rules built into the binary."
+  description = "Optional rules YAML stored as the instance RULES parameter or secret (base64 gzip when over 8 KiB in SSM); null = the rules built into the binary. A change redeploys the function (env CUSTOM_RULES_SHA)."
   default     = null
 }
 
@@ -200,7 +230,7 @@ variable "development_mode" {
 
 variable "health_check_schedule" {
   type        = string
-  description = "EventBridge schedule of the deep health check (keeps an idle token family alive, detects revocation). null disables it and its alarm."
+  description = "EventBridge schedule of the deep health check (keeps an idle token family alive, detects revocation). null disables it and the alarms that read its log lines. A rate() of 1 hour to 2 days sets the transient alarm's period; a cron() is taken as daily."
   default     = "rate(1 day)"
 }
 
@@ -214,4 +244,87 @@ variable "tags" {
   type        = map(string)
   description = "Tags for every resource that takes them."
   default     = {}
+}
+
+# --- Deployment shapes (issue 15): every shape a Psoxy deployment can have. ---
+
+variable "secrets_store" {
+  type        = string
+  description = "Where parameters live: \"ssm\" (SSM Parameter Store SecureStrings, default) or \"secrets_manager\" (one Secrets Manager secret per parameter, same names; sets SECRETS_STORE=AWS_SECRETS_MANAGER)."
+  default     = "ssm"
+
+  validation {
+    condition     = contains(["ssm", "secrets_manager"], var.secrets_store)
+    error_message = "secrets_store must be \"ssm\" or \"secrets_manager\"."
+  }
+}
+
+variable "front_door" {
+  type        = string
+  description = "How callers reach the function: \"function_url\" (IAM-authenticated function URL, default), \"api_gateway_http\" (HTTP API, payload 2.0, IAM authorization) or \"api_gateway_rest\" (REST API, payload 1.0, AWS_IAM authorization). Exactly one exists; the caller role may invoke only it."
+  default     = "function_url"
+
+  validation {
+    condition     = contains(["function_url", "api_gateway_http", "api_gateway_rest"], var.front_door)
+    error_message = "front_door must be \"function_url\", \"api_gateway_http\" or \"api_gateway_rest\"."
+  }
+}
+
+variable "api_gateway_stage_name" {
+  type        = string
+  description = "Stage of the API Gateway front doors (Psoxy's is \"live\"). It is the first path segment of base_url, so the function gets PATH_PREFIX=/<stage>."
+  default     = "live"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.api_gateway_stage_name))
+    error_message = "api_gateway_stage_name: 1-64 letters, digits, '-' or '_' (no wildcards, not $default)."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "IAM permissions boundary (policy ARN) attached to every role this module creates (execution and caller roles); null = none."
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM policy ARN."
+  }
+}
+
+variable "environment_kms_key_arn" {
+  type        = string
+  description = "Customer-managed KMS key for the function's environment variables (kms_key_arn of the function); null = Lambda's AWS-owned key. The environment holds no secret either way."
+  default     = null
+
+  validation {
+    condition     = var.environment_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.environment_kms_key_arn))
+    error_message = "environment_kms_key_arn must be a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."
+  }
+}
+
+variable "vpc_config" {
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  description = "Run the function in these private subnets with these security groups; null = no VPC. The subnets need a route to the internet (a NAT gateway; with an Elastic IP, Atlassian IP allow-listing sees one fixed address) and to SSM/Secrets Manager (NAT or VPC endpoints)."
+  default     = null
+
+  validation {
+    condition = var.vpc_config == null || try(
+      length(var.vpc_config.subnet_ids) > 0 && length(var.vpc_config.security_group_ids) > 0 &&
+      alltrue([for s in var.vpc_config.subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))]) &&
+      alltrue([for g in var.vpc_config.security_group_ids : can(regex("^sg-[0-9a-f]+$", g))]),
+    false)
+    error_message = "vpc_config needs at least one subnet id (subnet-...) and one security group id (sg-...), ids only."
+  }
+}
+
+# --- Monitoring (issue 18) ---
+
+variable "token_expiry_alarm_days" {
+  type        = number
+  description = "Alarm when the token family has fewer than this many days left before its 365-day or 90-day expiry (from the deep health check's days_to_expiry)."
+  default     = 30
 }
