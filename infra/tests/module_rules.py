@@ -534,20 +534,23 @@ def check_health(m: Module, module_dir: Path, problems: list[str]) -> None:
 
 
 def rust_names(src_dir: Path) -> tuple[set[str], set[str]]:
-    """Upper-case string literals of the binary's sources, and its SECRET_SETTINGS."""
+    """Upper-case string literals of the binary's sources, and the secret settings of its
+    names table (src/config/names.rs: `layered(NAME, true)` and every `lifecycle(...)`)."""
     names: set[str] = set()
     for path in src_dir.rglob("*.rs"):
         names |= set(re.findall(r'"([A-Z][A-Za-z0-9_]{2,})"', path.read_text()))
-    resolve = (src_dir / "config" / "resolve.rs").read_text()
-    block = re.search(r"SECRET_SETTINGS[^=]*=\s*\[(.*?)\];", resolve, re.S)
-    secrets = set(re.findall(r'"([A-Z0-9_]+)"', block.group(1))) if block else set()
+    table = (src_dir / "config" / "names.rs").read_text()
+    constants = dict(re.findall(r'pub(?:\(crate\))? const ([A-Z][A-Z0-9_]*): &str = "([^"]+)";', table))
+    secret_constants = re.findall(r"layered\(([A-Z][A-Z0-9_]*), true\)", table)
+    secret_constants += re.findall(r"lifecycle\(([A-Z][A-Z0-9_]*),", table)
+    secrets = {constants[c] for c in secret_constants if c in constants}
     return names, secrets
 
 
 def check_environment(m: Module, src_dir: Path, problems: list[str]) -> None:
     names, secrets = rust_names(src_dir)
     if not secrets:
-        problems.append("SECRET_SETTINGS not found in src/config/resolve.rs")
+        problems.append("no secret settings found in src/config/names.rs (SETTINGS table)")
     env = text(m.locals.get("environment", ""))
     keys = set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=(?!=)", env))
     for fn_name, fn in m.resources.get("aws_lambda_function", {}).items():
