@@ -223,6 +223,8 @@ impl TokenManager {
                 }
             }
             Err(error) => tracing::error!(
+                target: "pseudoproxy::auth",
+                event = "refresh_token_unsaved",
                 parameter = %self.names.refresh_token, %error,
                 "rotated refresh token still not persisted; kept in memory, retrying on the next request"
             ),

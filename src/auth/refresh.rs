@@ -193,6 +193,8 @@ impl TokenManager {
                     pause = (pause * 2).min(Duration::from_secs(2));
                 }
                 Err(error) => tracing::error!(
+                    target: "pseudoproxy::auth",
+                    event = "refresh_token_unsaved",
                     parameter = %self.names.refresh_token, %error,
                     "rotated refresh token NOT persisted (the stored one is spent); kept in memory, retrying on every request"
                 ),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::examples_manifest::{Example, Manifest, default_manifest};
-use super::rules_file::{load_or_report, split_url};
+use super::rules_file::{blocked_for_author, load_or_report, split_url};
 use super::{CliError, json_diff};
 use crate::pseudonym::{PseudonymConfig, Pseudonymizer};
 use crate::rules::RuleSet;
@@ -89,7 +89,7 @@ fn run_example(
     let method = example.method.as_deref().unwrap_or("GET");
     let matched = match rules.gate(method, path, query) {
         Ok(m) => m,
-        Err(blocked) => return vec![format!("BLOCKED_BY_RULES: {}", blocked.reason)],
+        Err(blocked) => return vec![blocked_for_author(&blocked)],
     };
     let actual = match sanitize::sanitize(rules, matched.endpoint, pseudonymizer, &original) {
         Ok(s) => s.body,

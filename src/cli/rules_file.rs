@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::CliError;
-use crate::rules::{self, RuleSet, RulesError};
+use crate::rules::{self, BlockReason, Blocked, RuleSet, RulesError};
 
 /// Load a rules file, printing every diagnostic when it is invalid.
 pub(super) fn load_or_report(path: &Path) -> Result<RuleSet, CliError> {
@@ -26,5 +26,16 @@ pub(super) fn split_url(url: &str) -> (&str, Option<&str>) {
     match url.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (url, None),
+    }
+}
+
+/// Why a URL was refused, for the rules author who typed it: the proxy's log line never
+/// names an undeclared parameter (it is the caller's text); here it is the author's own.
+pub(super) fn blocked_for_author(blocked: &Blocked) -> String {
+    match &blocked.reason {
+        BlockReason::QueryParamNotAllowed { name } => {
+            format!("BLOCKED_BY_RULES: query parameter `{name}` not allowed")
+        }
+        other => format!("BLOCKED_BY_RULES: {other}"),
     }
 }

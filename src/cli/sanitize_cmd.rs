@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::rules_file::{load_or_report, split_url};
+use super::rules_file::{blocked_for_author, load_or_report, split_url};
 use super::{CliError, PseudonymArgs};
 use crate::sanitize;
 
@@ -30,9 +30,9 @@ pub(super) fn run(args: SanitizeArgs) -> Result<(), CliError> {
     let rules = load_or_report(&args.rules)?;
     let pseudonymizer = args.secrets.pseudonymizer()?;
     let (path, query) = split_url(&args.url);
-    let matched = rules.gate(&args.method, path, query).map_err(|blocked| {
-        CliError::ChecksFailed(format!("BLOCKED_BY_RULES: {}", blocked.reason))
-    })?;
+    let matched = rules
+        .gate(&args.method, path, query)
+        .map_err(|blocked| CliError::ChecksFailed(blocked_for_author(&blocked)))?;
     let body = read_input(args.input.as_ref())?;
     let sanitized = sanitize::sanitize(&rules, matched.endpoint, &pseudonymizer, &body)
         .map_err(|e| CliError::ChecksFailed(format!("SANITIZATION_FAILED: {e}")))?;

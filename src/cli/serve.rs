@@ -20,7 +20,7 @@ use crate::config::names::{
     TARGET_HOST,
 };
 use crate::config::{self, Clock, Env, Overrides, RulesChoice, SystemClock};
-use crate::proxy::{self, AppState, Dependencies, ReqwestUpstream, ShippedRules};
+use crate::proxy::{self, AppState, Dependencies, LocalAccess, ReqwestUpstream, ShippedRules};
 use crate::secrets::{FileStore, MemoryStore, SecretStore};
 
 #[derive(Debug, Args)]
@@ -48,17 +48,31 @@ pub struct ServeArgs {
     pub cloud_id: Option<String>,
 }
 
-/// Directory of the demo's secret file.
-const DEMO_DIR: &str = ".pseudoproxy-demo";
-
-pub(super) fn run(args: ServeArgs) -> Result<(), CliError> {
-    if !args.listen.ip().is_loopback() && args.auth_token.is_none() {
-        return Err(CliError::Usage(format!(
+/// A non-loopback proxy requires a bearer token, and a token must be long enough not to
+/// be guessed (an empty `PSOXY_…`-style variable left blank is a mistake, not a choice).
+fn check_access(args: &ServeArgs) -> Result<(), CliError> {
+    match &args.auth_token {
+        Some(token) if token.len() < MIN_AUTH_TOKEN_BYTES => Err(CliError::Usage(format!(
+            "--auth-token (or PSEUDOPROXY_AUTH_TOKEN) must be at least {MIN_AUTH_TOKEN_BYTES} \
+             bytes (e.g. `openssl rand -hex 16`); an empty or short token would protect nothing"
+        ))),
+        None if !args.listen.ip().is_loopback() => Err(CliError::Usage(format!(
             "refusing to listen on {} without --auth-token (or PSEUDOPROXY_AUTH_TOKEN): \
              a non-loopback proxy must require a bearer token",
             args.listen
-        )));
+        ))),
+        _ => Ok(()),
     }
+}
+
+/// Directory of the demo's secret file.
+const DEMO_DIR: &str = ".pseudoproxy-demo";
+
+/// Shortest `--auth-token` accepted: 32 bytes (e.g. `openssl rand -hex 16`).
+const MIN_AUTH_TOKEN_BYTES: usize = 32;
+
+pub(super) fn run(args: ServeArgs) -> Result<(), CliError> {
+    check_access(&args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -119,7 +133,10 @@ async fn serve_state(args: &ServeArgs, env: Env, demo_dir: &Path) -> Result<AppS
         upstream: Arc::new(client),
         shipped_rules: ShippedRules::Embedded,
         tuning: ManagerConfig::default(),
-        local_auth_token: args.auth_token.clone(),
+        local_access: match &args.auth_token {
+            Some(token) => LocalAccess::Bearer(token.clone()),
+            None => LocalAccess::LoopbackHostOnly,
+        },
     };
     proxy::build(deps, settings)
         .await
@@ -204,7 +221,16 @@ mod tests {
     }
 
     async fn get(state: AppState, uri: &str, health: bool) -> (StatusCode, String) {
-        let mut request = Request::builder().uri(uri);
+        get_from(state, uri, health, "127.0.0.1:8080").await
+    }
+
+    async fn get_from(
+        state: AppState,
+        uri: &str,
+        health: bool,
+        host: &str,
+    ) -> (StatusCode, String) {
+        let mut request = Request::builder().uri(uri).header("host", host);
         if health {
             request = request.header("x-psoxy-health-check", "true");
         }
@@ -257,5 +283,63 @@ mod tests {
             .unwrap();
         let (status, body) = get(state, "/", true).await;
         assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// A browser page can make `evil.example` resolve to 127.0.0.1 (DNS rebinding): a
+    /// loopback `serve` without a token answers only loopback host names.
+    #[tokio::test]
+    async fn a_loopback_serve_without_a_token_refuses_foreign_host_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = "/wiki/api/v2/spaces?limit=3&description-format=plain&sort=id";
+        for (host, allowed) in [
+            ("localhost:8080", true),
+            ("127.0.0.1", true),
+            ("[::1]:8080", true),
+            ("LOCALHOST", true),
+            ("evil.example", false),
+            ("evil.example:8080", false),
+            ("127.0.0.1.evil.example", false),
+            ("", false),
+        ] {
+            let state = serve_state(&args(true, None), Env::default(), dir.path())
+                .await
+                .unwrap();
+            let (status, body) = get_from(state, uri, false, host).await;
+            let expected = if allowed {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(status, expected, "Host {host:?}: {body}");
+            if !allowed {
+                assert!(!body.contains("t~"), "{body}");
+            }
+        }
+    }
+
+    #[test]
+    fn tokens_that_protect_nothing_are_usage_errors() {
+        let with = |listen: &str, token: Option<&str>| ServeArgs {
+            listen: listen.parse().unwrap(),
+            auth_token: token.map(str::to_owned),
+            ..args(false, None)
+        };
+        let long = "0123456789abcdef0123456789abcdef";
+        let cases = [
+            ("0.0.0.0:8080", None, false),
+            ("0.0.0.0:8080", Some(""), false),
+            ("0.0.0.0:8080", Some("hunter2"), false),
+            ("127.0.0.1:8080", Some(""), false),
+            ("0.0.0.0:8080", Some(long), true),
+            ("127.0.0.1:8080", None, true),
+        ];
+        for (listen, token, ok) in cases {
+            let outcome = check_access(&with(listen, token));
+            assert_eq!(outcome.is_ok(), ok, "{listen} {token:?}");
+            if let Err(error) = outcome {
+                assert!(matches!(error, CliError::Usage(_)));
+                assert!(!error.to_string().contains("hunter2"), "{error}");
+            }
+        }
     }
 }

@@ -54,10 +54,10 @@ impl ConfigResolver {
                 .parsed(CONFLUENCE_CLOUD_ID, parse::cloud_id, &mut notes)
                 .await?,
             allowed_ip_blocks: self
-                .parsed(ALLOWED_DATA_ACCESS_IP_BLOCKS, parse::ip_blocks, &mut notes)
+                .allow_list(ALLOWED_DATA_ACCESS_IP_BLOCKS, parse::ip_blocks, &mut notes)
                 .await?,
             allowed_caller_arns: self
-                .parsed(ALLOWED_CALLER_ARNS, parse::caller_arns, &mut notes)
+                .allow_list(ALLOWED_CALLER_ARNS, parse::caller_arns, &mut notes)
                 .await?,
             path_prefix: None,
             function_name: self.env().get(AWS_LAMBDA_FUNCTION_NAME).map(str::to_owned),
@@ -201,6 +201,31 @@ impl ConfigResolver {
             }
         }
         Ok(lookup.value.map(|(v, _)| v))
+    }
+
+    /// An allow-list setting. Unlike other optional settings, a parameter the store
+    /// refused to read is not "absent": an allow-list that exists but cannot be read must
+    /// not open the proxy to every caller, so the setting is listed as missing (the proxy
+    /// refuses data, the health check says why). A failed read fails the settings.
+    async fn allow_list<T>(
+        &self,
+        short: &str,
+        parse: fn(&str) -> Result<T, String>,
+        notes: &mut Notes,
+    ) -> Result<Option<T>, ConfigError> {
+        let lookup = self.lookup(short, false).await?;
+        self.note(&lookup, short, notes);
+        match lookup.value {
+            Some((value, _)) => parse(&value).map(Some).map_err(invalid(short)),
+            None if !lookup.denied.is_empty() => {
+                notes.missing.push(format!(
+                    "{short} (access to {} denied; an allow-list that cannot be read fails closed)",
+                    lookup.denied.join(", ")
+                ));
+                Ok(None)
+            }
+            None => Ok(None),
+        }
     }
 
     async fn flag(

@@ -70,16 +70,17 @@ impl Audit {
     }
 }
 
-/// The query with values removed: `limit=&cursor=&accountId=t~abc…`. Values that are
-/// `p~`/`t~` tokens are kept; everything else (including a key that looks like a value,
-/// i.e. has no `=`) keeps only its name.
-pub(super) fn query_shape(query: &str) -> String {
+/// The query with values removed: `limit=&cursor=&accountId=t~abc…`. Only names the
+/// matched endpoint declares (`allowed`, lower case) are written; any other name is the
+/// caller's text and becomes `?` (before a match, every name does). Values that are
+/// `p~`/`t~` tokens are kept; everything else keeps only its name.
+pub(super) fn query_shape(query: &str, allowed: &[String]) -> String {
     query
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let name = safe_name(name);
+            let name = safe_name(name, allowed);
             let token_like = (value.starts_with("p~") || value.starts_with("t~"))
                 && value[2..].bytes().all(|b| {
                     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'@' | b'~')
@@ -93,14 +94,26 @@ pub(super) fn query_shape(query: &str) -> String {
         .join("&")
 }
 
-/// A parameter name as logged: names are chosen by API authors, but a caller controls
-/// them, so anything unusual (long or not `[A-Za-z0-9._-]`) is replaced.
-fn safe_name(name: &str) -> &str {
-    let plain = name.len() <= 40
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-    if plain { name } else { "?" }
+/// A parameter name as logged: the caller writes it, so only a name the endpoint declares
+/// (compared case-insensitively, spelled plainly) is kept.
+fn safe_name<'a>(name: &'a str, allowed: &[String]) -> &'a str {
+    let plain = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    let declared = allowed.iter().any(|a| a.eq_ignore_ascii_case(name));
+    if plain && declared { name } else { "?" }
+}
+
+/// The request method as logged: a standard method, else `OTHER` (an extension method is
+/// the caller's text).
+pub(super) fn method_name(method: &str) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|m| m.eq_ignore_ascii_case(method))
+        .unwrap_or("OTHER")
 }
 
 #[cfg(test)]
@@ -110,16 +123,28 @@ mod tests {
     #[test]
     fn query_shape_table() {
         let token = format!("p~{}", "A".repeat(43));
+        let allowed: Vec<String> = ["limit", "cursor", "cql", "accountid", "a"]
+            .map(String::from)
+            .to_vec();
         let cases = [
             ("limit=3&cursor=abc", "limit=&cursor=".to_owned()),
-            ("cql=type%3Dpage&x", "cql=&x=".to_owned()),
+            ("cql=type%3Dpage&x", "cql=&?=".to_owned()),
             (&*format!("accountId={token}"), format!("accountId={token}")),
             ("secret%40x.com=1", "?=".to_owned()),
+            ("alice.smith=1&LIMIT=2", "?=&LIMIT=".to_owned()),
             ("a=t~bad%20value", "a=".to_owned()),
             ("", String::new()),
         ];
         for (input, expected) in cases {
-            assert_eq!(query_shape(input), expected, "{input}");
+            assert_eq!(query_shape(input, &allowed), expected, "{input}");
+        }
+        assert_eq!(query_shape("limit=3&alice=1", &[]), "?=&?=");
+    }
+
+    #[test]
+    fn only_standard_methods_are_logged() {
+        for (method, logged) in [("GET", "GET"), ("get", "GET"), ("ALICESMITH", "OTHER")] {
+            assert_eq!(method_name(method), logged);
         }
     }
 }

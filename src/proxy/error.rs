@@ -22,6 +22,8 @@ pub enum ProxyError {
     UnauthorizedCaller,
     #[error("local server bearer token missing or wrong")]
     UnauthorizedLocal,
+    #[error("local server request addressed to a host that is not loopback")]
+    ForeignHost,
     #[error("invalid request: {0}")]
     InvalidRequest(&'static str),
     #[error("rules invalid at load: {0}")]
@@ -52,7 +54,9 @@ impl ProxyError {
         match self {
             ProxyError::HttpsRequired => "HTTPS_REQUIRED",
             ProxyError::UnauthorizedIp => "UNAUTHORIZED_IP_ADDRESS",
-            ProxyError::UnauthorizedCaller | ProxyError::UnauthorizedLocal => "UNAUTHORIZED_CALLER",
+            ProxyError::UnauthorizedCaller
+            | ProxyError::UnauthorizedLocal
+            | ProxyError::ForeignHost => "UNAUTHORIZED_CALLER",
             ProxyError::InvalidRequest(_) => "INVALID_REQUEST",
             ProxyError::RulesInvalid(_) => "RULES_INVALID",
             ProxyError::ConnectionSetup(_) => "CONNECTION_SETUP",
@@ -72,6 +76,7 @@ impl ProxyError {
             ProxyError::HttpsRequired | ProxyError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             ProxyError::UnauthorizedIp
             | ProxyError::UnauthorizedCaller
+            | ProxyError::ForeignHost
             | ProxyError::Blocked(_) => StatusCode::FORBIDDEN,
             ProxyError::UnauthorizedLocal => StatusCode::UNAUTHORIZED,
             ProxyError::RulesInvalid(_) | ProxyError::ConnectionSetup(_) => {
@@ -97,6 +102,10 @@ impl ProxyError {
             ProxyError::UnauthorizedCaller => "caller not allowed",
             ProxyError::UnauthorizedLocal => {
                 "this server requires Authorization: Bearer <the --auth-token value>"
+            }
+            ProxyError::ForeignHost => {
+                "this local server answers only requests addressed to localhost, 127.0.0.1 or \
+                 [::1]; start it with --auth-token to serve other host names"
             }
             ProxyError::InvalidRequest(why) => why,
             ProxyError::RulesInvalid(_) => {

@@ -18,27 +18,58 @@ use crate::auth::TokenStatus;
 
 pub(super) const HEALTH_HEADER: &str = "x-psoxy-health-check";
 
-/// The health response; `deep` also obtains a token and calls accessible-resources.
+/// What a health check concluded. A definitive failure needs a person (revoked consent,
+/// missing configuration, invalid rules, a source that refuses the token); a transient one
+/// passes by itself (token endpoint or source unreachable, throttled, 5xx). The Terraform
+/// module alarms on the first at once and on the second only when it persists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    Transient,
+    Definitive,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Transient => "transient",
+            Outcome::Definitive => "definitive",
+        }
+    }
+}
+
+/// The health response; `deep` also obtains a token and calls accessible-resources, and
+/// logs its outcome (and the token family's days to expiry) for the alarms.
 pub(super) async fn check(state: &AppState, caller: &Caller, deep: bool) -> Response<Body> {
     let settings = &state.settings;
     let mut warnings: Vec<String> = settings.warnings.clone();
     let mut missing = settings.missing.clone();
     missing.sort();
-    let mut healthy = missing.is_empty();
+    let mut outcome = match missing.is_empty() {
+        true => Outcome::Ok,
+        false => Outcome::Definitive,
+    };
     if let Err(diagnostics) = &state.rules {
-        healthy = false;
+        outcome = Outcome::Definitive;
         warnings.push(format!("rules invalid: {diagnostics}"));
     }
     if deep
-        && healthy
-        && let Err(problem) = deep_check(state).await
+        && outcome == Outcome::Ok
+        && let Err((failure, problem)) = deep_check(state).await
     {
-        healthy = false;
+        outcome = failure;
         warnings.push(problem);
     }
     let tokens = state.tokens.status().await;
-    if let Some(status) = &tokens {
-        healthy &= token_health(status, &mut warnings);
+    if let Some(status) = &tokens
+        && !token_health(status, &mut warnings)
+    {
+        outcome = Outcome::Definitive;
+    }
+    let healthy = outcome == Outcome::Ok;
+    if deep {
+        log_for_alarms(outcome, tokens.as_ref());
     }
     let mut body: BTreeMap<&str, Value> = BTreeMap::new();
     body.insert("configuredSource", json!(settings.source));
@@ -82,6 +113,33 @@ pub(super) async fn check(state: &AppState, caller: &Caller, deep: bool) -> Resp
     response
 }
 
+/// The lines the Terraform module's metric filters count (docs/operations.md,
+/// "Monitoring"): the outcome of every deep check, and the days left to the token
+/// family's nearer expiry when it is known. Names and numbers only.
+fn log_for_alarms(outcome: Outcome, tokens: Option<&TokenStatus>) {
+    tracing::info!(
+        target: "pseudoproxy::health",
+        event = "health_check",
+        outcome = outcome.as_str(),
+        "deep health check"
+    );
+    let family = tokens.and_then(|t| t.family);
+    let days = family.and_then(|f| {
+        [f.days_to_absolute_expiry, f.days_to_inactivity_expiry]
+            .into_iter()
+            .flatten()
+            .min()
+    });
+    if let Some(days_to_expiry) = days {
+        tracing::info!(
+            target: "pseudoproxy::health",
+            event = "token_family",
+            days_to_expiry,
+            "token family expiry"
+        );
+    }
+}
+
 /// Adds the token manager's warnings; `false` when the refresh token is revoked (the
 /// only token state a person must fix). A transient failure is a warning, never a 412.
 fn token_health(status: &TokenStatus, warnings: &mut Vec<String>) -> bool {
@@ -119,8 +177,8 @@ fn token_health(status: &TokenStatus, warnings: &mut Vec<String>) -> bool {
 }
 
 /// Obtains a token and asks the source which sites it grants (through the same source
-/// call as every data request); `Err` is a public reason.
-async fn deep_check(state: &AppState) -> Result<(), String> {
+/// call as every data request); `Err` is how definitive the failure is and a public reason.
+async fn deep_check(state: &AppState) -> Result<(), (Outcome, String)> {
     let mut headers = axum::http::HeaderMap::new();
     headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     let request = UpstreamRequest {
@@ -133,22 +191,28 @@ async fn deep_check(state: &AppState) -> Result<(), String> {
         body: None,
         timeout: state.settings.request_timeout,
     };
+    let definitive = |why: String| Err((Outcome::Definitive, why));
+    let transient = |why: String| Err((Outcome::Transient, why));
     match super::source::call(state, request).await {
         Ok(response) if response.status.is_success() => Ok(()),
-        Ok(response) => Err(format!(
-            "source answered {} to accessible-resources",
-            response.status.as_u16()
-        )),
-        Err(error) => Err(match error {
-            ProxyError::SourceAuthRevoked(_) => {
-                "no access token: refresh token revoked; re-run the consent flow".to_owned()
+        Ok(response) => {
+            let status = response.status.as_u16();
+            let why = format!("source answered {status} to accessible-resources");
+            match status {
+                429 | 500..=599 => transient(why),
+                _ => definitive(why),
             }
-            ProxyError::ConnectionSetup(_) => "no access token: token parameter missing".to_owned(),
-            ProxyError::ConfigurationFailure(_) => {
-                "no access token: token source unavailable".to_owned()
-            }
-            other => format!("source unreachable: {other}"),
-        }),
+        }
+        Err(ProxyError::SourceAuthRevoked(_)) => {
+            definitive("no access token: refresh token revoked; re-run the consent flow".to_owned())
+        }
+        Err(ProxyError::ConnectionSetup(_)) => {
+            definitive("no access token: token parameter missing".to_owned())
+        }
+        Err(ProxyError::ConfigurationFailure(_)) => {
+            transient("no access token: token source unavailable".to_owned())
+        }
+        Err(other) => transient(format!("source unreachable: {other}")),
     }
 }
 

@@ -50,8 +50,22 @@ pub struct AppState {
     pub pseudonymizer: Pseudonymizer,
     pub upstream: Arc<dyn Upstream>,
     pub tokens: Arc<dyn AccessTokens>,
-    /// `serve` on a non-loopback address: the bearer token every request must carry.
-    pub local_auth_token: Option<String>,
+    /// Who may talk to a local server (`serve`); nothing more on Lambda.
+    pub local_access: LocalAccess,
+}
+
+/// The guard of a local server (`serve`). A proxy on a developer's machine is reachable
+/// from every web page the browser opens (DNS rebinding makes `evil.example` resolve to
+/// 127.0.0.1), so without a bearer token it answers only requests addressed to a loopback
+/// host name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalAccess {
+    /// Lambda: IAM and the function URL guard the door.
+    NotLocal,
+    /// Every request must carry `Authorization: Bearer <token>` (compared in constant time).
+    Bearer(String),
+    /// No token: only requests whose `Host` is `localhost`, `127.0.0.1` or `[::1]`.
+    LoopbackHostOnly,
 }
 
 impl AppState {

@@ -13,14 +13,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, header};
 use tracing::Instrument;
 
-use super::audit::{Audit, query_shape};
+use super::audit::{Audit, method_name, query_shape};
 use super::caller::{self, Caller};
 use super::error::ProxyError;
 use super::health::{self, HEALTH_HEADER};
 use super::target::{self, Target};
 use super::upstream::{UpstreamRequest, UpstreamResponse};
-use super::{AppState, VERSION, respond, source};
-use crate::pseudonym::url::reverse_tokens;
+use super::{AppState, LocalAccess, VERSION, respond, source};
+use crate::pseudonym::url::{ReversedUrl, reverse_tokens, unseal_params};
 use crate::rules::{Endpoint, RuleSet};
 use crate::sanitize::LinkProtection;
 
@@ -37,7 +37,7 @@ pub(super) async fn handle(
     let mut audit = Audit {
         request_id: request_id.clone(),
         principal: caller.principal.clone(),
-        method: request.method().as_str().chars().take(16).collect(),
+        method: method_name(request.method().as_str()).to_owned(),
         rules_sha: state.rules.as_ref().ok().map(|r| r.sha1_hex.clone()),
         ..Audit::default()
     };
@@ -68,26 +68,26 @@ async fn run(
 ) -> Result<Response<Body>, ProxyError> {
     let (parts, body) = request.into_parts();
     let settings = &state.settings;
-    if let Some(expected) = &state.local_auth_token {
-        check_local_bearer(&parts.headers, expected)?;
-    }
+    check_local_access(&state.local_access, &parts.headers)?;
     // Step 1 of docs/proxy.md, "Pipeline".
     if let Some(proto) = parts.headers.get("x-forwarded-proto")
         && !proto.as_bytes().eq_ignore_ascii_case(b"https")
     {
         return Err(ProxyError::HttpsRequired);
     }
-    // Step 2.
-    if let Some(value) = parts.headers.get(HEALTH_HEADER) {
-        let deep = value.as_bytes().eq_ignore_ascii_case(b"deep");
-        return Ok(health::check(state, caller, deep).await);
-    }
-    // Steps 3 and 4.
+    // Step 2: the allow-lists come first, so a stranger learns nothing, not even the
+    // health check's salt fingerprint.
     caller::check(
         caller,
         settings.allowed_ip_blocks.as_deref(),
         settings.allowed_caller_arns.as_deref(),
     )?;
+    // Step 3.
+    if let Some(value) = parts.headers.get(HEALTH_HEADER) {
+        let deep = value.as_bytes().eq_ignore_ascii_case(b"deep");
+        return Ok(health::check(state, caller, deep).await);
+    }
+    // Step 4.
     let rules = state
         .rules
         .as_ref()
@@ -112,23 +112,23 @@ async fn run(
     };
     let mut target = target::apply_overrides(own, &parts.headers)?;
     target.path = target::expand_short_path(&target.path, settings.confluence_cloud_id.as_deref());
-    audit.query_shape = target.query.as_deref().map(query_shape);
+    audit.query_shape = target.query.as_deref().map(|q| query_shape(q, &[]));
     // Step 7.
     let matched = rules.gate(parts.method.as_str(), &target.path, target.query.as_deref())?;
     audit.endpoint = Some(matched.endpoint.label.clone());
+    audit.query_shape = target.query.as_deref().map(|q| {
+        let declared = matched.endpoint.query_param_schemas.iter().map(|(n, _)| n);
+        let allowed = matched.endpoint.allowed_query_params.iter().flatten();
+        query_shape(q, &allowed.chain(declared).cloned().collect::<Vec<_>>())
+    });
     let bodiless = parts.method == Method::GET || parts.method == Method::HEAD;
     if bodiless && !body.is_empty() {
         return Err(ProxyError::InvalidRequest(
             "GET and HEAD requests must not have a body",
         ));
     }
-    // Step 8: each token decrypted once; the reversals travel on to link protection.
-    let reverse = |text: &str| reverse_tokens(text, &state.pseudonymizer);
-    let path = reverse(&target.path).map_err(ProxyError::TokenInvalid)?;
-    let query = match &target.query {
-        Some(q) => Some(reverse(q).map_err(ProxyError::TokenInvalid)?),
-        None => None,
-    };
+    // Step 8.
+    let (path, query) = sent_target(state, rules, matched.endpoint, &target)?;
     // Step 9.
     let base = settings.upstream_base.trim_end_matches('/');
     let url = match &query {
@@ -147,14 +147,40 @@ async fn run(
     let delivery = Delivery {
         wants_gzip: respond::accepts_gzip(&parts.headers),
         caller,
-        links: LinkProtection::new(&target.path, target.query.as_deref(), &path, query.as_ref()),
+        links: LinkProtection::new(&target.path, target.query.as_deref(), &path, query.as_ref())
+            .sealing(&matched.endpoint.sealed_params(), &state.pseudonymizer),
     };
     // Steps 10 and 11.
     if upstream.status.is_success() {
         sanitized_response(state, rules, matched.endpoint, upstream, &delivery, audit)
     } else {
-        Ok(api_error_response(state, upstream, &delivery))
+        Ok(api_error_response(upstream, &delivery))
     }
+}
+
+/// The path and query as they go upstream: every `p~` token reversed (each decrypted
+/// once; the reversals travel on to link protection) and every sealed cursor unsealed,
+/// then checked again — what is sent must be what the gate admitted.
+fn sent_target(
+    state: &AppState,
+    rules: &RuleSet,
+    endpoint: &Endpoint,
+    target: &Target,
+) -> Result<(ReversedUrl, Option<ReversedUrl>), ProxyError> {
+    let p = &state.pseudonymizer;
+    let path = reverse_tokens(&target.path, p).map_err(ProxyError::TokenInvalid)?;
+    let query = match &target.query {
+        Some(q) => {
+            let reversed = reverse_tokens(q, p).map_err(ProxyError::TokenInvalid)?;
+            let text = unseal_params(&reversed.text, &endpoint.sealed_params(), p)
+                .map_err(ProxyError::TokenInvalid)?;
+            Some(ReversedUrl { text, ..reversed })
+        }
+        None => None,
+    };
+    let query_text = query.as_ref().map(|q| q.text.as_str());
+    rules.check_upstream(endpoint, &path.text, query_text)?;
+    Ok((path, query))
 }
 
 /// How the answer goes back: compression, the caller, and what the request revealed to
@@ -209,20 +235,11 @@ fn sanitized_response(
     ))
 }
 
-fn api_error_response(
-    state: &AppState,
-    upstream: UpstreamResponse,
-    delivery: &Delivery,
-) -> Response<Body> {
+fn api_error_response(upstream: UpstreamResponse, delivery: &Delivery) -> Response<Body> {
     let mut headers = HeaderMap::new();
     respond::pass_through(&upstream.headers, &mut headers, &delivery.links);
     respond::mark_api_error(&mut headers);
-    let body = crate::sanitize::error_body(
-        upstream.status.as_u16(),
-        &upstream.body,
-        &state.pseudonymizer,
-        &delivery.links,
-    );
+    let body = crate::sanitize::error_body(upstream.status.as_u16(), &upstream.body);
     match respond::encode(body, delivery.wants_gzip) {
         Ok(encoded) => respond::build(
             upstream.status,
@@ -268,20 +285,40 @@ fn forward_headers(incoming: &HeaderMap, rules: &RuleSet, endpoint: &Endpoint) -
     out
 }
 
-/// `Authorization: Bearer <expected>`, compared in constant time.
-fn check_local_bearer(headers: &HeaderMap, expected: &str) -> Result<(), ProxyError> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    let same_length = given.len() == expected.len();
-    let diff = given
-        .bytes()
-        .zip(expected.bytes())
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    match same_length && diff == 0 {
-        true => Ok(()),
-        false => Err(ProxyError::UnauthorizedLocal),
+/// The guard of a local server: the bearer token (compared in constant time), or a
+/// loopback `Host` when there is no token.
+fn check_local_access(access: &LocalAccess, headers: &HeaderMap) -> Result<(), ProxyError> {
+    match access {
+        LocalAccess::NotLocal => Ok(()),
+        LocalAccess::Bearer(expected) => {
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or("");
+            match crate::pseudonym::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+                true => Ok(()),
+                false => Err(ProxyError::UnauthorizedLocal),
+            }
+        }
+        LocalAccess::LoopbackHostOnly => {
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+            match host.is_some_and(is_loopback_host) {
+                true => Ok(()),
+                false => Err(ProxyError::ForeignHost),
+            }
+        }
     }
+}
+
+/// `localhost`, `127.0.0.1` (any 127/8 address) or `[::1]`, with an optional port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::{AppState, CompiledRules, ReqwestUpstream, Upstream, compile_rules};
+use super::{AppState, CompiledRules, LocalAccess, ReqwestUpstream, Upstream, compile_rules};
 use crate::auth::{AccessTokens, ManagerConfig, StaticAccessToken, TokenEndpoint, TokenManager};
 use crate::config::names::PSEUDOPROXY_SECRETS_FILE;
 use crate::config::{
@@ -35,8 +35,8 @@ pub struct Dependencies {
     pub shipped_rules: ShippedRules,
     /// Token-manager tunables (tests shorten the waits).
     pub tuning: ManagerConfig,
-    /// `serve` on a non-loopback address: the bearer token every request must carry.
-    pub local_auth_token: Option<String>,
+    /// Who may talk to a local server (`serve`); `NotLocal` on Lambda.
+    pub local_access: LocalAccess,
 }
 
 /// The shipped rules: compiled on demand, or already being compiled.
@@ -87,7 +87,7 @@ pub async fn build(deps: Dependencies, settings: ProxySettings) -> Result<AppSta
         rules,
         upstream: deps.upstream,
         tokens,
-        local_auth_token: deps.local_auth_token,
+        local_access: deps.local_access,
     })
 }
 
@@ -160,7 +160,7 @@ pub async fn lambda_state_from(env: Env) -> Result<AppState, String> {
         upstream,
         shipped_rules,
         tuning: ManagerConfig::default(),
-        local_auth_token: None,
+        local_access: LocalAccess::NotLocal,
     };
     build(deps, settings).await.map_err(|e| e.to_string())
 }

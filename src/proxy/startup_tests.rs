@@ -25,7 +25,7 @@ fn deps(store: Arc<dyn SecretStore>, shipped_rules: ShippedRules) -> Dependencie
         upstream: Arc::new(ReqwestUpstream::new().unwrap()),
         shipped_rules,
         tuning: ManagerConfig::default(),
-        local_auth_token: None,
+        local_access: LocalAccess::NotLocal,
     }
 }
 

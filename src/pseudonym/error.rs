@@ -16,6 +16,8 @@ pub enum TokenProblem {
     Cipher,
     /// The decrypted bytes are not UTF-8.
     NotUtf8,
+    /// The original does not hash back to the token's hash: a forged or altered token.
+    Forged,
 }
 
 impl std::fmt::Display for TokenProblem {
@@ -26,6 +28,7 @@ impl std::fmt::Display for TokenProblem {
             TokenProblem::Length => "token has the wrong length",
             TokenProblem::Cipher => "token does not decrypt with the configured key",
             TokenProblem::NotUtf8 => "token decrypts to bytes that are not UTF-8",
+            TokenProblem::Forged => "token's original does not hash to its hash",
         })
     }
 }

@@ -34,6 +34,12 @@ pub(crate) fn salted_sha256(value: &str, salt: &str) -> [u8; HASH_LEN] {
     digest.finalize().into()
 }
 
+/// Whether `a` and `b` are equal, in time that depends only on their lengths (a caller
+/// must not learn from timing how much of a secret it guessed right).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
 /// base64url without padding, the encoding of every token body.
 pub(crate) fn url_safe(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)

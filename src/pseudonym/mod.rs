@@ -18,11 +18,14 @@ mod identity;
 pub(crate) mod ip;
 mod reverse;
 mod reversible;
+mod seal;
 pub mod url;
 
 pub use config::{EmailCanonicalization, EmailDomainHandling, PseudonymConfig};
 pub use error::{PseudonymError, TokenProblem};
+pub use hash::constant_time_eq;
 pub use identity::Pseudonym;
+pub use seal::SEALED_PREFIX;
 
 use hash::{from_url_safe, url_safe};
 use reversible::Scheme;
@@ -36,6 +39,7 @@ pub struct Pseudonymizer {
     email_canonicalization: EmailCanonicalization,
     email_domain_handling: EmailDomainHandling,
     salt_fingerprint: String,
+    sealer: seal::Sealer,
 }
 
 impl std::fmt::Debug for Pseudonymizer {
@@ -67,6 +71,7 @@ impl Pseudonymizer {
         );
         Pseudonymizer {
             salt_fingerprint: hash::salt_fingerprint(&config.salt),
+            sealer: seal::Sealer::new(&config.salt),
             main,
             ip,
             domains,
@@ -187,10 +192,34 @@ impl Pseudonymizer {
         Ok(out)
     }
 
+    /// The original of a token body, accepted only when it hashes back to the token's
+    /// hash: as a plain value (`tokenize`, `encryptIp`), or in its email canonical form
+    /// (`pseudonymize` with `includeReversible`). Every failure is the same kind of error
+    /// to the caller (one 409), whatever step failed.
     fn decrypt_body(&self, body: &str) -> Result<String, PseudonymError> {
         let bytes =
             from_url_safe(body).ok_or(PseudonymError::InvalidToken(TokenProblem::Base64))?;
-        self.main.reverse(&bytes)
+        let (original, hash) = self.main.reverse(&bytes)?;
+        let canonical = email::parse_mailbox(&original)
+            .map(|mailbox| email::canonicalize(&mailbox, self.email_canonicalization));
+        let candidates: Vec<&str> = std::iter::once(original.as_str())
+            .chain(canonical.as_deref())
+            .collect();
+        match self.main.verify(&hash, &candidates) {
+            true => Ok(original),
+            false => Err(PseudonymError::InvalidToken(TokenProblem::Forged)),
+        }
+    }
+
+    /// `text` sealed: an opaque `c~` token the caller can hand back but neither read nor
+    /// forge (pagination cursors; docs/rules.md, "Sealed cursors").
+    pub fn seal(&self, text: &str) -> String {
+        self.sealer.seal(text)
+    }
+
+    /// The value inside a sealed `c~` token; the same error for every invalid token.
+    pub fn unseal(&self, token: &str) -> Result<String, PseudonymError> {
+        self.sealer.unseal(token)
     }
 
     /// The `X-Psoxy-PII-Salt-Sha256` value (docs/rules.md, "Pseudonyms").

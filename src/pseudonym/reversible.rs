@@ -17,7 +17,7 @@ use sha2::Sha256;
 
 use super::PseudonymError;
 use super::error::TokenProblem;
-use super::hash::{HASH_LEN, salted_sha256};
+use super::hash::{HASH_LEN, constant_time_eq, salted_sha256};
 
 const PBKDF2_ROUNDS: u32 = 65_536;
 const AES_BLOCK: usize = 16;
@@ -105,8 +105,8 @@ impl Scheme {
     }
 
     /// Decrypts reversible bytes back to the original: skip the 32 hash bytes, IV =
-    /// the first 16 of them. The hash is not re-checked, as in Psoxy.
-    pub(crate) fn reverse(&self, bytes: &[u8]) -> Result<String, PseudonymError> {
+    /// the first 16 of them. The hash is checked by the caller ([`Scheme::verify`]).
+    pub(crate) fn reverse(&self, bytes: &[u8]) -> Result<(String, [u8; HASH_LEN]), PseudonymError> {
         let key = self.key()?;
         let cipher_len = bytes.len().saturating_sub(HASH_LEN);
         if bytes.len() < HASH_LEN + AES_BLOCK || !cipher_len.is_multiple_of(AES_BLOCK) {
@@ -118,8 +118,23 @@ impl Scheme {
         let plain = cipher
             .decrypt_padded_mut::<Pkcs7>(&mut buffer)
             .map_err(|_| PseudonymError::InvalidToken(TokenProblem::Cipher))?;
-        String::from_utf8(plain.to_vec())
-            .map_err(|_| PseudonymError::InvalidToken(TokenProblem::NotUtf8))
+        let original = String::from_utf8(plain.to_vec())
+            .map_err(|_| PseudonymError::InvalidToken(TokenProblem::NotUtf8))?;
+        let hash = hash
+            .first_chunk::<HASH_LEN>()
+            .copied()
+            .ok_or(PseudonymError::InvalidToken(TokenProblem::Length))?;
+        Ok((original, hash))
+    }
+
+    /// Whether `hash` (a token's first 32 bytes) is the hash of one of `canonicals`,
+    /// compared in constant time. Psoxy does not check this; without it the IV is the
+    /// caller's to choose, and "bad padding" versus "decrypted" is a padding oracle that
+    /// recovers any original and forges tokens.
+    pub(crate) fn verify(&self, hash: &[u8; HASH_LEN], canonicals: &[&str]) -> bool {
+        canonicals.iter().fold(false, |found, c| {
+            found | constant_time_eq(&self.hash(c), hash)
+        })
     }
 }
 
@@ -155,7 +170,7 @@ mod tests {
                 cipher_len > original.len() && cipher_len.is_multiple_of(AES_BLOCK),
                 "{original:?}"
             );
-            assert_eq!(scheme().reverse(&bytes).unwrap(), original);
+            assert_eq!(scheme().reverse(&bytes).unwrap().0, original);
         }
     }
 
@@ -165,7 +180,7 @@ mod tests {
             .reversible("alice@acme.com", "Alice@ACME.com")
             .unwrap();
         assert_eq!(&bytes[..HASH_LEN], &scheme().hash("alice@acme.com"));
-        assert_eq!(scheme().reverse(&bytes).unwrap(), "Alice@ACME.com");
+        assert_eq!(scheme().reverse(&bytes).unwrap().0, "Alice@ACME.com");
     }
 
     #[test]

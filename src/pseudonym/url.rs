@@ -8,7 +8,10 @@
 //! what went upstream travel on in [`ReversedUrl`] (link protection needs them).
 //!
 //! Invariant: the reversed text differs from the caller's only inside runs that held a
-//! token, so `/`, `&`, `=` and `?` stand in the same places in both.
+//! token, so `/`, `&`, `=` and `?` stand in the same places in both; an original is
+//! encoded whole — `.` and every reserved character included — so it can never become a
+//! dot segment, a path separator or a new query parameter (the proxy also re-checks the
+//! result, `RuleSet::check_upstream`).
 
 use super::{PseudonymError, Pseudonymizer};
 use crate::percent;
@@ -75,12 +78,41 @@ fn reverse_run(
         out.text.push_str(run);
         return Ok(());
     }
-    out.text.push_str(&percent::encode(&original));
+    out.text.push_str(&percent::encode_value(&original));
     out.reversals.push(Reversal {
         sent_by_caller: run.to_owned(),
         original,
     });
     Ok(())
+}
+
+/// `query` with the value of every parameter named in `sealed` (lower case) unsealed and
+/// percent-encoded: what the source issued, before the proxy sealed it. A value that is
+/// not a valid sealed token fails the call (a raw cursor from the caller is refused: it
+/// could seek by a field the rules do not allow).
+pub fn unseal_params(
+    query: &str,
+    sealed: &[&str],
+    pseudonymizer: &Pseudonymizer,
+) -> Result<String, PseudonymError> {
+    if sealed.is_empty() {
+        return Ok(query.to_owned());
+    }
+    let mut pieces = Vec::new();
+    for piece in query.split('&') {
+        let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+        let decoded_name = percent::decode_lossy(name, percent::Plus::IsSpace);
+        let named = sealed.contains(&decoded_name.trim().to_ascii_lowercase().as_str());
+        match named {
+            true => {
+                let token = percent::decode_lossy(value, percent::Plus::IsPlus);
+                let cursor = pseudonymizer.unseal(token.trim())?;
+                pieces.push(format!("{name}={}", percent::encode_value(&cursor)));
+            }
+            false => pieces.push(piece.to_owned()),
+        }
+    }
+    Ok(pieces.join("&"))
 }
 
 #[cfg(test)]
@@ -106,7 +138,7 @@ mod tests {
         let cases = [
             (
                 format!("/users/{token}/x"),
-                "/users/ana%40acme.example/x".to_owned(),
+                "/users/ana%40acme%2Eexample/x".to_owned(),
                 vec![(token.clone(), "ana@acme.example")],
             ),
             (
@@ -132,5 +164,20 @@ mod tests {
         }
         let bad = format!("/users/p~{}", "A".repeat(43));
         assert!(reverse_tokens(&bad, &p).is_err());
+    }
+
+    #[test]
+    fn sealed_parameters_are_unsealed_and_others_kept() {
+        let p = pseudonymizer();
+        let sealed = p.seal("eyJpZCI6IjEifQ==");
+        let query = format!("limit=5&cursor={sealed}&next=true");
+        assert_eq!(
+            unseal_params(&query, &["cursor"], &p).unwrap(),
+            "limit=5&cursor=eyJpZCI6IjEifQ%3D%3D&next=true"
+        );
+        assert_eq!(unseal_params(&query, &[], &p).unwrap(), query);
+        for raw in ["cursor=eyJpZCI6IjEifQ", "CURSOR=x", "cursor="] {
+            assert!(unseal_params(raw, &["cursor"], &p).is_err(), "{raw}");
+        }
     }
 }

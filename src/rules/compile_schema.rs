@@ -7,6 +7,7 @@
 use serde_saphyr::Spanned;
 
 use super::compile::Compiler;
+use super::cql::{CqlField, CqlGrammar, CqlLimits, CqlOperator};
 use super::diagnostics::{Problem, did_you_mean};
 use super::java_regex::Shape;
 use super::model::{ParamFormat, ParamSchema, ParamType, Schema, SchemaType};
@@ -30,9 +31,12 @@ const PARAM_TYPES: [(&str, ParamType); 3] = [
     ("number", ParamType::Number),
 ];
 
-const PARAM_FORMATS: [(&str, ParamFormat); 2] = [
+const PARAM_FORMATS: [(&str, ParamFormat); 5] = [
     ("pseudonym", ParamFormat::Pseudonym),
     ("reversible-pseudonym", ParamFormat::ReversiblePseudonym),
+    ("cql", ParamFormat::Cql),
+    ("cql-date", ParamFormat::CqlDate),
+    ("sealed-cursor", ParamFormat::SealedCursor),
 ];
 
 impl Compiler<'_> {
@@ -98,15 +102,17 @@ impl Compiler<'_> {
     }
 
     pub(crate) fn param_schema(&mut self, raw: &RawParamSchema) -> ParamSchema {
+        let format = raw
+            .format
+            .as_ref()
+            .and_then(|f| self.named(f, &PARAM_FORMATS, "parameter format"));
         ParamSchema {
             kind: raw
                 .kind
                 .as_ref()
                 .and_then(|k| self.named(k, &PARAM_TYPES, "parameter type")),
-            format: raw
-                .format
-                .as_ref()
-                .and_then(|f| self.named(f, &PARAM_FORMATS, "parameter format")),
+            cql: self.cql_grammar(raw, format),
+            format,
             pattern: raw
                 .pattern
                 .as_ref()
@@ -120,6 +126,70 @@ impl Compiler<'_> {
                 .collect(),
             required: raw.required.unwrap_or(false),
         }
+    }
+
+    /// The `cql` grammar of a `format: cql` parameter; the two go together.
+    fn cql_grammar(
+        &mut self,
+        raw: &RawParamSchema,
+        format: Option<ParamFormat>,
+    ) -> Option<Box<CqlGrammar<ParamSchema>>> {
+        let is_cql = format == Some(ParamFormat::Cql);
+        let (cql, at) = match (&raw.cql, &raw.format) {
+            (Some(cql), _) if is_cql => (&cql.value, cql.referenced),
+            (Some(cql), _) => {
+                let hint = "add `format: cql` to the parameter, or remove `cql`";
+                self.error_hint(&cql.referenced, "`cql` without `format: cql`", hint);
+                return None;
+            }
+            (None, Some(format)) if is_cql => {
+                let hint = "declare the admitted fields under `cql: { fields: … }`";
+                self.error_hint(
+                    &format.referenced,
+                    "`format: cql` without a `cql` grammar",
+                    hint,
+                );
+                return None;
+            }
+            (None, _) => return None,
+        };
+        let mut fields = Vec::new();
+        for (name, field) in &cql.fields.0 {
+            let mut operators = Vec::new();
+            for op in &field.operators {
+                match CqlOperator::from_declaration(&op.value) {
+                    Some(operator) => operators.push(operator),
+                    None => self.error_hint(
+                        &op.referenced,
+                        format!("unknown CQL operator `{}`", op.value),
+                        "one of: =, !=, >, >=, <, <=, ~, !~, in, not in",
+                    ),
+                }
+            }
+            let values = self.param_schema(&field.values);
+            fields.push(CqlField {
+                name: name.value.clone(),
+                operators,
+                values,
+            });
+        }
+        let defaults = CqlLimits::default();
+        let grammar = CqlGrammar {
+            fields,
+            order_by: cql.order_by.clone().unwrap_or_default(),
+            limits: CqlLimits {
+                max_bytes: cql.max_bytes.unwrap_or(defaults.max_bytes),
+                max_depth: cql.max_depth.unwrap_or(defaults.max_depth),
+            },
+        };
+        for problem in grammar.declaration_problems() {
+            self.error_hint(
+                &at,
+                problem,
+                "CQL names are lower case: letters, digits, `_`, `.`",
+            );
+        }
+        Some(Box::new(grammar))
     }
 
     /// Looks `text` up in a table of names, reporting an unknown one with a suggestion.

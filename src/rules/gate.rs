@@ -8,8 +8,10 @@
 //! request wins. When endpoints matched the path but all refused, the reason given is
 //! the first one's; when none matched, `NoEndpoint`.
 //!
-//! Invariant: a [`BlockReason`] carries no parameter *values* and no path text — it
-//! goes to logs. (It does carry parameter *names*, which the rules author chose.)
+//! Invariant: a [`BlockReason`]'s `Display` carries no parameter *values*, no path text
+//! and no name the caller chose — it goes to logs. It names parameters the rules file
+//! declares; an undeclared parameter's name (the caller's text) is kept in the value for
+//! tools run by the rules author (`pseudoproxy sanitize`), never displayed.
 
 use std::fmt;
 
@@ -53,6 +55,11 @@ pub enum BlockReason {
     ParamValueInvalid {
         name: String,
     },
+    /// A CQL parameter whose query its grammar refuses; `kind` names the rule broken.
+    CqlRefused {
+        name: String,
+        kind: &'static str,
+    },
 }
 
 impl fmt::Display for BlockReason {
@@ -62,14 +69,20 @@ impl fmt::Display for BlockReason {
             BlockReason::NoEndpoint => f.write_str("no endpoint matches the path"),
             BlockReason::MethodNotAllowed => f.write_str("method not allowed"),
             BlockReason::QueryNotCanonical => f.write_str("malformed query string"),
-            BlockReason::QueryParamNotAllowed { name } => {
-                write!(f, "query parameter `{name}` not allowed")
+            BlockReason::QueryParamNotAllowed { .. } => {
+                f.write_str("a query parameter the endpoint does not allow")
             }
             BlockReason::RequiredQueryParamMissing { name } => {
                 write!(f, "required query parameter `{name}` missing")
             }
             BlockReason::ParamValueInvalid { name } => {
                 write!(f, "value of parameter `{name}` refused by its schema")
+            }
+            BlockReason::CqlRefused { name, kind } => {
+                write!(
+                    f,
+                    "CQL of parameter `{name}` refused by its grammar ({kind})"
+                )
             }
         }
     }
@@ -116,6 +129,47 @@ impl RuleSet {
         }
         Err(block(first_refusal.unwrap_or(BlockReason::NoEndpoint)))
     }
+
+    /// Checks the path and query *as they will be sent upstream* for `endpoint` (after
+    /// the proxy replaced `p~` tokens by their percent-encoded originals): the path must
+    /// still pass path hardening, and the query must parse with only names the endpoint
+    /// allows. Values are not re-checked against their schemas (a reversed original no
+    /// longer looks like a pseudonym); the encoding of originals keeps them values.
+    pub fn check_upstream(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<(), Blocked> {
+        let block = |reason| Blocked { reason };
+        path_guard::check(path).map_err(|p| block(BlockReason::PathNotCanonical(p)))?;
+        let params = query::parse(query.unwrap_or_default())
+            .map_err(|_| block(BlockReason::QueryNotCanonical))?;
+        if let Some(p) = params.iter().find(|p| !name_allowed(endpoint, p)) {
+            return Err(block(BlockReason::QueryParamNotAllowed {
+                name: p.name.clone(),
+            }));
+        }
+        // A reversed original inside CQL must not have changed the query's structure.
+        for (name, schema) in &endpoint.query_param_schemas {
+            let Some(grammar) = &schema.cql else { continue };
+            for p in params.iter().filter(|p| p.name.to_lowercase() == *name) {
+                grammar.check_structure(&p.value).map_err(|refusal| {
+                    block(BlockReason::CqlRefused {
+                        name: name.clone(),
+                        kind: refusal.kind(),
+                    })
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether the endpoint allows a query parameter of this name (absent list: any name).
+fn name_allowed(endpoint: &Endpoint, param: &QueryParam) -> bool {
+    let allowed = endpoint.allowed_query_params.as_ref();
+    allowed.is_none_or(|allowed| allowed.contains(&param.name.to_lowercase()))
 }
 
 /// The endpoint's captured path parameters if its matcher accepts the request.
@@ -158,11 +212,7 @@ fn admit(
     params: &[QueryParam],
     path_params: &[(String, String)],
 ) -> Result<(), BlockReason> {
-    let not_allowed = |p: &&QueryParam| {
-        let allowed = endpoint.allowed_query_params.as_ref();
-        allowed.is_some_and(|allowed| !allowed.contains(&p.name.to_lowercase()))
-    };
-    if let Some(p) = params.iter().find(not_allowed) {
+    if let Some(p) = params.iter().find(|p| !name_allowed(endpoint, p)) {
         return Err(BlockReason::QueryParamNotAllowed {
             name: p.name.clone(),
         });
@@ -175,8 +225,18 @@ fn admit(
         if schema.required && values.peek().is_none() {
             return Err(BlockReason::RequiredQueryParamMissing { name: name.clone() });
         }
-        if values.any(|p| !schema.accepts(&p.value)) {
-            return Err(BlockReason::ParamValueInvalid { name: name.clone() });
+        if let Some(refused) = values.find(|p| !schema.accepts(&p.value)) {
+            let cql_refusal = schema
+                .cql
+                .as_ref()
+                .and_then(|g| g.check(&refused.value).err());
+            return Err(match cql_refusal {
+                Some(refusal) => BlockReason::CqlRefused {
+                    name: name.clone(),
+                    kind: refusal.kind(),
+                },
+                None => BlockReason::ParamValueInvalid { name: name.clone() },
+            });
         }
     }
     for (name, schema) in &endpoint.path_parameter_schemas {

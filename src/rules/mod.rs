@@ -14,6 +14,7 @@
 mod compile;
 mod compile_schema;
 mod compile_transform;
+mod cql;
 pub(crate) mod diagnostics;
 mod gate;
 mod java_regex;

@@ -44,6 +44,19 @@ pub struct Endpoint {
     pub transforms: Vec<Transform>,
 }
 
+impl Endpoint {
+    /// Names (lower case) of the query parameters whose values are sealed cursors
+    /// (`format: sealed-cursor`): the proxy unseals them before the upstream call and
+    /// seals the same parameters in the pagination links of the response.
+    pub fn sealed_params(&self) -> Vec<&str> {
+        self.query_param_schemas
+            .iter()
+            .filter(|(_, schema)| schema.format == Some(ParamFormat::SealedCursor))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+}
+
 /// How an endpoint's path is matched.
 #[derive(Debug)]
 pub enum PathMatcher {
@@ -65,6 +78,8 @@ pub struct ParamSchema {
     pub any_of: Vec<ParamSchema>,
     /// Query parameters only.
     pub required: bool,
+    /// `format: cql`: the CQL the parameter admits.
+    pub(crate) cql: Option<Box<super::cql::CqlGrammar<ParamSchema>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +93,13 @@ pub enum ParamType {
 pub enum ParamFormat {
     Pseudonym,
     ReversiblePseudonym,
+    /// A CQL query, checked against the parameter's `cql` grammar.
+    Cql,
+    /// A date as CQL's `created`/`lastmodified` read it: `YYYY-MM-DD` or
+    /// `YYYY-MM-DD HH:mm`.
+    CqlDate,
+    /// A pagination cursor sealed by the proxy (`c~…`).
+    SealedCursor,
 }
 
 /// responseSchema node (docs/rules.md, "responseSchema"). Mirrors the keywords that affect filtering.

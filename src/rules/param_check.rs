@@ -7,6 +7,8 @@ use super::model::{ParamFormat, ParamSchema, ParamType};
 
 /// Length of the hash body of a pseudonym: 32 bytes in unpadded base64url.
 const MIN_TOKEN_BODY: usize = 43;
+/// Shortest sealed value: a 16-byte SIV and one AES block, in unpadded base64url.
+const MIN_SEALED_BODY: usize = 43;
 
 impl ParamSchema {
     pub(crate) fn accepts(&self, value: &str) -> bool {
@@ -18,6 +20,14 @@ impl ParamSchema {
                 .as_ref()
                 .is_none_or(|values| values.iter().any(|v| v == value))
             && (self.any_of.is_empty() || self.any_of.iter().any(|s| s.accepts(value)))
+            && self.cql.as_ref().is_none_or(|cql| cql.check(value).is_ok())
+    }
+}
+
+/// The values of a CQL field are declared with a parameter schema.
+impl super::cql::CqlValueRule for ParamSchema {
+    fn accepts(&self, value: &str) -> bool {
+        ParamSchema::accepts(self, value)
     }
 }
 
@@ -33,10 +43,22 @@ fn type_holds(kind: ParamType, value: &str) -> bool {
     }
 }
 
-/// Both formats accept a reversible token `p~` + at least 43 base64url chars (the
-/// contract's `p~[A-Za-z0-9_-]{43,}`, matched in full).
+/// Both pseudonym formats accept a reversible token `p~` + at least 43 base64url chars
+/// (the contract's `p~[A-Za-z0-9_-]{43,}`, matched in full).
 fn format_holds(format: ParamFormat, value: &str) -> bool {
     match format {
+        // The grammar itself is checked with the schema's `cql` (compiled together).
+        ParamFormat::Cql => true,
+        ParamFormat::CqlDate => super::cql::is_cql_date(value),
+        // What is inside is checked when the proxy unseals it (an invalid token is 409).
+        ParamFormat::SealedCursor => value
+            .strip_prefix(crate::pseudonym::SEALED_PREFIX)
+            .is_some_and(|body| {
+                body.len() >= MIN_SEALED_BODY
+                    && body
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            }),
         ParamFormat::Pseudonym | ParamFormat::ReversiblePseudonym => {
             value.strip_prefix("p~").is_some_and(|body| {
                 body.len() >= MIN_TOKEN_BODY

@@ -1,10 +1,14 @@
 //! Query-string parsing for the allow-list (docs/rules.md, "Request gating").
 //!
-//! Separators are `&` and `;`; each piece splits at its first `=`; name and value are
+//! Pieces are separated by `&`; each piece splits at its first `=`; name and value are
 //! trimmed of ASCII whitespace, then form-decoded (`+` is a space, `%XX` a byte); pieces
 //! with an empty name are skipped. A malformed escape or bytes that are not UTF-8 make
 //! the whole query malformed: we cannot tell what the upstream would read, so the
 //! request is refused rather than guessed at.
+//!
+//! **Diverges**: Psoxy also splits on `;`, which Confluence does not: `cql=A;=B` would be
+//! checked as `cql=A` and read upstream as `cql=A;=B`. A raw `;` (the encoded `%3B` is
+//! fine) therefore makes the query malformed, so what is checked is what is sent.
 
 pub(crate) use crate::percent::Malformed;
 use crate::percent::{self, Plus};
@@ -17,8 +21,11 @@ pub(crate) struct QueryParam {
 }
 
 pub(crate) fn parse(query: &str) -> Result<Vec<QueryParam>, Malformed> {
+    if query.contains(';') {
+        return Err(Malformed);
+    }
     let mut params = Vec::new();
-    for piece in query.split(['&', ';']) {
+    for piece in query.split('&') {
         let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
         let name = form_decode(name.trim_ascii())?;
         if name.is_empty() {
@@ -55,11 +62,11 @@ mod tests {
         let cases: &[(&str, &[(&str, &str)])] = &[
             ("", &[]),
             ("a=1&b=2", &[("a", "1"), ("b", "2")]),
-            ("a=1;b=2", &[("a", "1"), ("b", "2")]),
+            ("a=1%3Bb=2", &[("a", "1;b=2")]),
             ("a=x=y", &[("a", "x=y")]),
             (" a = 1 ", &[("a", "1")]),
             ("flag", &[("flag", "")]),
-            ("=1&&;b", &[("b", "")]),
+            ("=1&&b", &[("b", "")]),
             ("q=a+b%2Bc", &[("q", "a b+c")]),
             ("%6Eame=%C3%A9", &[("name", "é")]),
             ("a=%20x", &[("a", " x")]),
@@ -75,7 +82,9 @@ mod tests {
 
     #[test]
     fn malformed_escapes_and_bad_utf8_are_refused() {
-        for query in ["a=%", "a=%4", "a=%zz", "%=1", "a=%FF", "a=%+1"] {
+        for query in [
+            "a=%", "a=%4", "a=%zz", "%=1", "a=%FF", "a=%+1", "a=1;b=2", "cql=x;=y",
+        ] {
             assert_eq!(pairs(query), Err(Malformed), "query {query:?}");
         }
     }

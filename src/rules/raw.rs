@@ -73,9 +73,35 @@ pub(crate) struct RawParamSchema {
     pub any_of: Option<Vec<RawParamSchema>>,
     /// Query parameters only: the request must carry it.
     pub required: Option<bool>,
+    /// With `format: cql` (and only then): the CQL the parameter admits.
+    pub cql: Option<Spanned<RawCql>>,
     /// Documentation only.
     #[expect(dead_code, reason = "accepted so files load; has no effect")]
     pub description: Option<IgnoredAny>,
+}
+
+/// The CQL a `format: cql` parameter admits (docs/rules.md, "CQL").
+#[derive(Debug, Deserialize)]
+#[serde(rename = "CQL grammar", deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RawCql {
+    /// Searchable fields (lower case), each with its operators and values.
+    pub fields: OrderedMap<RawCqlField>,
+    /// Fields results may be ordered by; absent or empty: no `ORDER BY`.
+    pub order_by: Option<Vec<String>>,
+    /// Longest query admitted, in bytes (default 2048).
+    pub max_bytes: Option<usize>,
+    /// Deepest parenthesis nesting admitted (default 16).
+    pub max_depth: Option<usize>,
+}
+
+/// One searchable CQL field.
+#[derive(Debug, Deserialize)]
+#[serde(rename = "CQL field", deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RawCqlField {
+    /// `=`, `!=`, `>`, `>=`, `<`, `<=`, `~`, `!~`, `in`, `not in`.
+    pub operators: Vec<Spanned<String>>,
+    /// The values admitted, as a parameter schema.
+    pub values: RawParamSchema,
 }
 
 /// A responseSchema node (docs/rules.md, "responseSchema"): an allow-list filter, not a validator.

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::percent::{self, Plus};
 use crate::pseudonym::url::ReversedUrl;
+use crate::pseudonym::{Pseudonymizer, SEALED_PREFIX};
 
 /// Shorter originals cannot be told apart from ordinary text in a URL (a `p~` for `42`
 /// would drop every link with a 42 in it), so they are only re-tokenized, never detected.
@@ -34,6 +35,16 @@ pub struct LinkProtection {
     values: Vec<(String, String)>,
     /// Every original of a token in the request, long enough to detect.
     originals: Vec<String>,
+    /// Query parameters whose values are sealed in every link (`format: sealed-cursor`).
+    sealing: Option<Sealing>,
+}
+
+/// Which link parameters are sealed, and the keys to seal them with.
+#[derive(Debug)]
+struct Sealing {
+    /// Lower case.
+    names: Vec<String>,
+    pseudonymizer: Pseudonymizer,
 }
 
 impl LinkProtection {
@@ -79,9 +90,25 @@ impl LinkProtection {
         protection
     }
 
-    /// Whether the request revealed anything (otherwise responses pass untouched).
+    /// The same protection, and the values of the query parameters `names` sealed in
+    /// every link (`c~…`, docs/rules.md, "Sealed cursors"), so the caller can follow a
+    /// link but neither read the cursor nor write one of its own.
+    pub fn sealing(mut self, names: &[&str], pseudonymizer: &Pseudonymizer) -> LinkProtection {
+        if !names.is_empty() {
+            self.sealing = Some(Sealing {
+                names: names.iter().map(|n| n.to_ascii_lowercase()).collect(),
+                pseudonymizer: pseudonymizer.clone(),
+            });
+        }
+        self
+    }
+
+    /// Whether there is nothing to do (otherwise responses pass untouched).
     pub fn is_empty(&self) -> bool {
-        self.segments.is_empty() && self.values.is_empty() && self.originals.is_empty()
+        self.segments.is_empty()
+            && self.values.is_empty()
+            && self.originals.is_empty()
+            && self.sealing.is_none()
     }
 
     /// `url` with echoed originals re-tokenized, or `None` when one remains (drop it).
@@ -100,7 +127,7 @@ impl LinkProtection {
         if let Some(query) = query {
             let pairs = query
                 .split('&')
-                .map(|pair| self.restore(&self.values, pair, true));
+                .map(|pair| self.seal(self.restore(&self.values, pair, true)));
             out = format!("{out}?{}", pairs.collect::<Vec<_>>().join("&"));
         }
         if let Some(fragment) = fragment {
@@ -156,6 +183,24 @@ impl LinkProtection {
             Value::Array(items) => items.iter_mut().for_each(|v| self.protect_value(v)),
             _ => {}
         }
+    }
+
+    /// `pair` with its value sealed when its name is a sealed parameter (a value the
+    /// caller sent, restored above, is sealed already).
+    fn seal(&self, pair: String) -> String {
+        let Some(sealing) = &self.sealing else {
+            return pair;
+        };
+        let (name, value) = pair.split_once('=').unwrap_or((&pair, ""));
+        let sealed_name = sealing
+            .names
+            .contains(&decode(name, true).trim().to_ascii_lowercase());
+        if !sealed_name || value.starts_with(SEALED_PREFIX) || value.is_empty() {
+            return pair;
+        }
+        // `+` stays a plus sign: cursors are base64, and the source escapes what it means.
+        let cursor = decode(value, false);
+        format!("{name}={}", sealing.pseudonymizer.seal(&cursor))
     }
 
     /// The caller's spelling of `piece` when the source echoed a sent piece exactly.

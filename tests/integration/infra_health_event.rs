@@ -1,11 +1,13 @@
 //! The Terraform module's scheduled deep health check, end to end in process: the exact
 //! event EventBridge sends (`infra/modules/pseudoproxy-lambda/health-check-event.json`)
-//! goes through `lambda_http`'s parser and the app, and the audit line it produces is
-//! matched against the alarm's metric-filter pattern read from `health.tf`.
+//! goes through `lambda_http`'s parser and the app, and the log lines it produces are
+//! matched against the alarms' metric-filter patterns read from `health.tf`.
 //!
 //! Invariants checked: the event is a valid function-URL event that reaches the health
-//! check with `deep` honoured (the upstream's answer decides 200 vs 412); the failed
-//! check's audit line matches the metric filter and the healthy one does not.
+//! check with `deep` honoured (the upstream's answer decides 200 vs 412); a definitive
+//! failure (the source refuses the token) is counted by the definitive-failure filter
+//! only, a transient one (the source answers 503) by the transient filter only, and a
+//! healthy check by neither.
 
 use axum::body::Body;
 use http::Response;
@@ -52,18 +54,23 @@ async fn scheduled_check(upstream_status: u16) -> u16 {
     status
 }
 
-/// The `pattern` of the health-check metric filter, with HCL's `\"` unescaped.
-fn metric_filter_pattern() -> String {
+/// The `log_metric_patterns` of `health.tf` (name → pattern), with HCL's `\"` unescaped.
+fn metric_filter_patterns() -> Vec<(String, String)> {
     let hcl = module_file("health.tf");
     let start = hcl
-        .find("resource \"aws_cloudwatch_log_metric_filter\"")
-        .expect("health.tf declares the metric filter");
-    let line = hcl[start..]
+        .find("log_metric_patterns = {")
+        .expect("health.tf declares log_metric_patterns");
+    hcl[start..]
         .lines()
-        .find(|l| l.trim_start().starts_with("pattern"))
-        .expect("the metric filter has a pattern");
-    let quoted = line.split_once('=').unwrap().1.trim();
-    quoted[1..quoted.len() - 1].replace("\\\"", "\"")
+        .skip(1)
+        .take_while(|l| l.trim() != "}")
+        .filter_map(|l| {
+            let (name, quoted) = l.split_once('=')?;
+            let quoted = quoted.trim();
+            let pattern = quoted.get(1..quoted.len() - 1)?.replace("\\\"", "\"");
+            Some((name.trim().to_owned(), pattern))
+        })
+        .collect()
 }
 
 /// Evaluates a CloudWatch JSON pattern made of `($.a.b = value)` terms joined by `&&`
@@ -85,40 +92,52 @@ fn pattern_matches(pattern: &str, event: &Value) -> bool {
     })
 }
 
-/// Audit lines of the scheduled check (its fixed request id) with the given status.
-fn audit_lines(status: u64) -> Vec<Value> {
-    captured_logs()
+/// The JSON log lines captured while `run` ran.
+async fn lines_of<F: std::future::Future<Output = u16>>(run: F) -> (u16, Vec<Value>) {
+    let before = captured_logs().lines().count();
+    let status = run.await;
+    let lines = captured_logs()
         .lines()
+        .skip(before)
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|l| l["fields"]["request_id"] == "scheduled-deep-health-check")
-        .filter(|l| l["fields"]["status"].as_u64() == Some(status))
+        .filter(|l| l["span"]["request_id"] == "scheduled-deep-health-check")
+        .collect();
+    (status, lines)
+}
+
+/// Names of the metric filters that count at least one of `lines`.
+fn counted_by(patterns: &[(String, String)], lines: &[Value]) -> Vec<String> {
+    patterns
+        .iter()
+        .filter(|(_, pattern)| lines.iter().any(|line| pattern_matches(pattern, line)))
+        .map(|(name, _)| name.clone())
         .collect()
 }
 
 #[tokio::test]
-async fn scheduled_event_runs_the_deep_check_and_failures_match_the_alarm_filter() {
-    // `deep` is honoured: only the upstream's answer differs between the two runs.
-    assert_eq!(scheduled_check(200).await, 200, "token accepted → healthy");
-    assert_eq!(scheduled_check(401).await, 412, "token refused → 412");
+async fn scheduled_event_runs_the_deep_check_and_each_failure_meets_its_alarm() {
+    let patterns = metric_filter_patterns();
+    assert!(patterns.len() >= 3, "{patterns:?}");
+    // `deep` is honoured: only the upstream's answer differs between the runs.
+    let (status, healthy) = lines_of(scheduled_check(200)).await;
+    assert_eq!(status, 200, "token accepted → healthy");
+    assert!(!healthy.is_empty(), "the healthy check logged nothing");
+    assert_eq!(counted_by(&patterns, &healthy), Vec::<String>::new());
 
-    let pattern = metric_filter_pattern();
-    let failed = audit_lines(412);
-    let healthy = audit_lines(200);
-    assert!(
-        !failed.is_empty() && !healthy.is_empty(),
-        "audit lines missing"
+    let (status, refused) = lines_of(scheduled_check(401)).await;
+    assert_eq!(status, 412, "token refused → 412");
+    assert_eq!(
+        counted_by(&patterns, &refused),
+        ["HealthCheckDefinitiveFailure"]
     );
-    for line in &failed {
-        assert!(pattern_matches(&pattern, line), "{pattern} misses {line}");
-    }
-    for line in &healthy {
-        assert!(
-            !pattern_matches(&pattern, line),
-            "{pattern} counts a healthy check: {line}"
-        );
-    }
-}
 
+    let (status, outage) = lines_of(scheduled_check(503)).await;
+    assert_eq!(status, 412, "source down → 412");
+    assert_eq!(
+        counted_by(&patterns, &outage),
+        ["HealthCheckTransientFailure"]
+    );
+}
 #[test]
 fn the_pattern_evaluator_rejects_near_misses() {
     let pattern = r#"{ ($.target = "pseudoproxy::audit") && ($.fields.status = 412) }"#;

@@ -51,7 +51,7 @@ pub(crate) async fn instance(
         upstream: Arc::new(ReqwestUpstream::new().unwrap()),
         shipped_rules: ShippedRules::Embedded,
         tuning,
-        local_auth_token: None,
+        local_access: proxy::LocalAccess::NotLocal,
     };
     Arc::new(proxy::build(deps, settings).await.unwrap())
 }

@@ -38,7 +38,8 @@ async fn tokens_reversed_local_bearer_enforced_and_logs_clean() {
         ))
         .mount(&server)
         .await;
-    let state = state_guarded_by(settings(&server.uri()), Some("local-bearer-canary".into())).await;
+    let access = pseudoproxy::proxy::LocalAccess::Bearer("local-bearer-canary".into());
+    let state = state_guarded_by(settings(&server.uri()), access).await;
     let token = Pseudonymizer::new(settings("").pseudonym)
         .tokenize(original)
         .unwrap();

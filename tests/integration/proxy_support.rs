@@ -52,13 +52,13 @@ pub(crate) fn settings(upstream_base: &str) -> ProxySettings {
 /// A state with the shipped rules, the real HTTP client and a static token in memory,
 /// built by the proxy's one constructor.
 pub(crate) async fn state_with(settings: ProxySettings) -> AppState {
-    state_guarded_by(settings, None).await
+    state_guarded_by(settings, proxy::LocalAccess::NotLocal).await
 }
 
-/// [`state_with`], for a `serve` that requires `Authorization: Bearer <local_auth_token>`.
+/// [`state_with`], for a `serve` guarded by `local_access`.
 pub(crate) async fn state_guarded_by(
     settings: ProxySettings,
-    local_auth_token: Option<String>,
+    local_access: proxy::LocalAccess,
 ) -> AppState {
     install_log_capture();
     let deps = Dependencies {
@@ -67,7 +67,7 @@ pub(crate) async fn state_guarded_by(
         upstream: Arc::new(ReqwestUpstream::new().unwrap()),
         shipped_rules: ShippedRules::Embedded,
         tuning: ManagerConfig::default(),
-        local_auth_token,
+        local_access,
     };
     proxy::build(deps, settings).await.unwrap()
 }

@@ -256,3 +256,59 @@ fn debug_output_has_no_secrets() {
     }
     assert!(text.contains("has_encryption_key: true"), "{text}");
 }
+
+/// The padding oracle Psoxy's format allows: the IV is the first 16 bytes of the token's
+/// hash, which the caller controls. Without the hash check some of these decrypt to
+/// *something*; with it, every variation of every IV byte is refused alike.
+#[test]
+fn every_iv_variation_of_a_valid_token_is_refused() {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    for token in [
+        REFERENCE.tokenize("557058:2f1c9e7a-0b1d-4c3e").unwrap(),
+        super::token(&REFERENCE, "Alice@ACME.com", true),
+    ] {
+        let body = token.trim_start_matches("p~");
+        let body = body.split('@').next().unwrap();
+        let bytes = engine.decode(body).unwrap();
+        let mut decrypted_but_forged = 0;
+        for position in 0..16 {
+            for value in 0..=255u8 {
+                if bytes[position] == value {
+                    continue;
+                }
+                let mut altered = bytes.clone();
+                altered[position] = value;
+                let forged = format!("p~{}", engine.encode(&altered));
+                let err = REFERENCE.reverse(&forged).unwrap_err();
+                assert!(matches!(err, PseudonymError::InvalidToken(_)), "{err:?}");
+                if err == PseudonymError::InvalidToken(TokenProblem::Forged) {
+                    decrypted_but_forged += 1;
+                }
+            }
+        }
+        // Roughly 1 in 256 variations pads correctly: those are what the hash check stops.
+        assert!(decrypted_but_forged > 0, "the hash check was never reached");
+    }
+}
+
+/// A token made with the key but whose hash is not its original's (what a caller could
+/// build from a padding oracle: a valid IV and hash, another plaintext) is refused,
+/// whatever the original says.
+#[test]
+fn a_token_whose_hash_is_not_its_originals_is_refused() {
+    for hostile in ["../admin", "a/b", "x?y=1", "a&b=c", "ENG"] {
+        let forged = REFERENCE.main.reversible("12345", hostile).unwrap();
+        let forged = format!("p~{}", super::super::hash::url_safe(&forged));
+        let err = REFERENCE.reverse(&forged).unwrap_err();
+        assert_eq!(
+            err,
+            PseudonymError::InvalidToken(TokenProblem::Forged),
+            "{hostile}"
+        );
+        assert!(REFERENCE.reverse_all(&format!("/x/{forged}")).is_err());
+        // The hostile value's own token is valid: it is what the proxy issues for it.
+        let issued = REFERENCE.tokenize(hostile).unwrap();
+        assert_eq!(REFERENCE.reverse(&issued).unwrap(), hostile);
+    }
+}
