@@ -64,6 +64,8 @@ const ORIGINALS: &[(&str, &str)] = &[
 
 #[derive(Deserialize)]
 struct Manifest {
+    /// The salt the manifest's sealed cursors were sealed with.
+    salt: String,
     examples: Vec<ManifestExample>,
 }
 
@@ -85,6 +87,12 @@ pub(super) struct Page {
 pub(super) fn pages() -> Result<Vec<Page>, CliError> {
     let manifest: Manifest = serde_saphyr::from_str(MANIFEST)
         .map_err(|e| CliError::Usage(format!("embedded examples manifest: {e}")))?;
+    // Page 2 is requested with page 1's cursor as the proxy seals it; the source received
+    // the cursor as it issued it, so the simulator files the page under the unsealed one.
+    let sealer = crate::pseudonym::Pseudonymizer::new(crate::pseudonym::PseudonymConfig {
+        salt: manifest.salt.clone(),
+        ..Default::default()
+    });
     let mut pages = Vec::new();
     for example in manifest.examples {
         let Some((_, body)) = ORIGINALS.iter().find(|(name, _)| *name == example.original) else {
@@ -94,9 +102,13 @@ pub(super) fn pages() -> Result<Vec<Page>, CliError> {
             )));
         };
         let (path, query) = example.url.split_once('?').unwrap_or((&example.url, ""));
+        let marker = page_marker(query).map(|marker| match marker.starts_with("c~") {
+            true => sealer.unseal(&marker).unwrap_or(marker),
+            false => marker,
+        });
         pages.push(Page {
             path: normalize_path(path),
-            marker: page_marker(query),
+            marker,
             body,
         });
     }

@@ -235,9 +235,11 @@ async fn no_canary_reaches_the_caller_or_the_logs_through_the_proxy() {
     assert!(leaked.is_empty(), "canaries in the logs: {leaked:?}");
 }
 
-/// A caller's `p~` token is sent upstream as its original (spec §2.7), and Confluence
-/// echoes the query in `_links.next` and `Link`: the caller must get its token back there,
-/// never the original, and a link the source rewrote must be dropped rather than leak.
+/// A caller's `p~` token is sent upstream as its original (docs/rules.md, "Pseudonyms"),
+/// and Confluence echoes the query in `_links.next` and `Link`: the caller must get its
+/// token back there, never the original, and a link the source rewrote must be dropped
+/// rather than leak. The cursor in those links is sealed (the shipped rules declare
+/// `cursor` a sealed cursor).
 #[tokio::test]
 async fn reversed_tokens_echoed_in_pagination_links_are_retokenized() {
     let server = MockServer::start().await;
@@ -267,7 +269,8 @@ async fn reversed_tokens_echoed_in_pagination_links_are_retokenized() {
     let reply = invoke(state(&server.uri()).await, &Event::get(&url)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let body = reply.text();
-    let next = format!("/wiki/api/v2/spaces?favorited-by={token}&cursor=c1");
+    let sealed = pseudoproxy::pseudonym::Pseudonymizer::new(settings("").pseudonym).seal("c1");
+    let next = format!("/wiki/api/v2/spaces?favorited-by={token}&cursor={sealed}");
     assert_eq!(reply.json()["_links"]["next"], next.as_str(), "{body}");
     let links: Vec<&str> = reply
         .headers

@@ -216,7 +216,7 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "forged token",
-            get(&format!("{SPACES}?cursor=p~{}", "B".repeat(60))),
+            get(&format!("{SPACES}?favorited-by=p~{}", "B".repeat(60))),
             409,
             "TOKENIZED_REQUEST_PARAMETER_INVALID",
         ),

@@ -26,10 +26,10 @@ const CANARY_QUERY: &str = "canaryQueryValue42";
 #[tokio::test]
 async fn tokens_reversed_local_bearer_enforced_and_logs_clean() {
     let server = MockServer::start().await;
-    let original = "cursor with spaces/slash&amp";
+    let original = "value with spaces/slash&amp";
     Mock::given(method("GET"))
         .and(path(SPACES_FULL))
-        .and(query_param("cursor", original))
+        .and(query_param("favorited-by", original))
         .respond_with(ResponseTemplate::new(200).set_body_raw(
             format!(
                 r#"{{"results":[{{"id":"1","authorId":"{CANARY_BODY}","name":"{CANARY_BODY}"}}]}}"#
@@ -45,7 +45,7 @@ async fn tokens_reversed_local_bearer_enforced_and_logs_clean() {
         .unwrap();
     let addr = serve(state).await;
     let client = reqwest::Client::new();
-    let url = format!("http://{addr}{SPACES}?limit=3&cursor={token}");
+    let url = format!("http://{addr}{SPACES}?limit=3&favorited-by={token}");
 
     let refused = client.get(&url).send().await.unwrap();
     assert_eq!(refused.status(), 401);
@@ -63,7 +63,7 @@ async fn tokens_reversed_local_bearer_enforced_and_logs_clean() {
     assert!(body.contains("\"authorId\":\"t~"), "{body}");
 
     // A query value and a body that must never be logged.
-    let with_query = format!("http://{addr}{SPACES}?limit=3&cursor={CANARY_QUERY}");
+    let with_query = format!("http://{addr}{SPACES}?limit=3&favorited-by={CANARY_QUERY}");
     let get_body = client
         .get(&with_query)
         .bearer_auth("local-bearer-canary")
@@ -81,7 +81,7 @@ async fn tokens_reversed_local_bearer_enforced_and_logs_clean() {
     assert_eq!(
         unmatched.status(),
         404,
-        "the mock only knows the reversed cursor"
+        "the mock only knows the reversed value"
     );
 
     let logs = captured_logs();
@@ -101,7 +101,7 @@ async fn tokens_reversed_local_bearer_enforced_and_logs_clean() {
         assert!(!logs.contains(secret), "log holds {secret:?}:\n{logs}");
     }
     // The query is logged with values removed, `p~` tokens kept (they are ciphertext).
-    assert!(logs.contains(&format!("limit=&cursor={token}")), "{logs}");
+    assert!(logs.contains(&format!("limit=&favorited-by={token}")), "{logs}");
     assert!(
         !logs.contains("ana.souza") && !logs.contains("@acme.example"),
         "{logs}"
