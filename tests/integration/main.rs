@@ -3,6 +3,8 @@
 // Test code: a failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used)]
 
+// The caller as adversary: token oracles, error bodies, cursors, CQL, logs (threat model).
+mod adversary;
 // `pseudoproxy call`: bearer and SigV4 requests, error explanations, gzip.
 mod call_cli;
 // Canaries in generated responses, the linter as the oracle (generator reusable).

@@ -101,7 +101,10 @@ async fn tokens_reversed_local_bearer_enforced_and_logs_clean() {
         assert!(!logs.contains(secret), "log holds {secret:?}:\n{logs}");
     }
     // The query is logged with values removed, `p~` tokens kept (they are ciphertext).
-    assert!(logs.contains(&format!("limit=&favorited-by={token}")), "{logs}");
+    assert!(
+        logs.contains(&format!("limit=&favorited-by={token}")),
+        "{logs}"
+    );
     assert!(
         !logs.contains("ana.souza") && !logs.contains("@acme.example"),
         "{logs}"
