@@ -109,3 +109,33 @@ proptest! {
         prop_assert!(error_body(status, &big).len() < 64);
     }
 }
+
+/// A body of several JSON values (NDJSON, `{}{}`) is protected value by value: the link
+/// protection does not depend on the body being exactly one document.
+#[test]
+fn every_value_of_a_multi_value_body_is_protected() {
+    let p = pseudonymizer();
+    let original = "557058:multi-value-canary";
+    let token = p.tokenize(original).unwrap();
+    let query = format!("favorited-by={token}");
+    let links = LinkProtection::new(
+        "/x",
+        Some(&query),
+        &reverse_tokens("/x", p).unwrap(),
+        Some(&reverse_tokens(&query, p).unwrap()),
+    );
+    let echoed = crate::percent::encode(original);
+    let one = format!(r#"{{"_links":{{"next":"/x?favorited-by={echoed}"}}}}"#);
+    let rules = crate::rules::from_str("endpoints:\n  - pathTemplate: /x\n", "t.yaml").unwrap();
+    for body in [
+        format!("{one}\n{one}"),
+        format!("{one}{one}"),
+        format!("{one} [{one}]"),
+    ] {
+        let out = crate::sanitize::sanitize_response(&rules, &rules.endpoints[0], p, &body, &links)
+            .unwrap()
+            .body;
+        assert!(!out.contains("multi-value-canary"), "{out}");
+        assert_eq!(out.matches(&token).count(), 2, "{out}");
+    }
+}
