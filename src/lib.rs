@@ -19,6 +19,7 @@
 //! - [`lint`] — PURE. The rules linter: classifies every leaf of every responseSchema
 //!   (dropped, redacted, pseudonymized, digested, raw), finds dead paths and personal
 //!   fields kept raw, and diffs two rules files by their privacy effect.
+//! - [`clock`] — PURE. Time as a dependency (`SystemClock`, and `ManualClock` for tests).
 //! - [`secrets`] — I/O EDGE. The `SecretStore` trait (SSM, local file, memory).
 //! - [`config`] — I/O EDGE. Every setting's name, resolution (environment → instance
 //!   parameter → shared parameter) and the complete, immutable `ProxySettings`.
@@ -39,6 +40,7 @@
 pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod cli;
+pub mod clock;
 #[cfg(feature = "runtime")]
 pub mod config;
 pub mod jackson;

@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let links = LinkProtection::new("/x", Some(&query), &path, Some(&sent));
 
-    let out = error_body(404, body.as_bytes());
+    let out = error_body(404, body.as_bytes(), None);
     let out = std::str::from_utf8(&out).expect("error body is UTF-8");
     assert!(serde_json::from_str::<Value>(out).is_ok(), "error body is not JSON");
     // Rebuilt from fixed pieces (at most five v2 entries): never the size of the input.

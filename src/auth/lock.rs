@@ -1,16 +1,28 @@
 //! The cross-instance refresh lock `OAUTH_REFRESH_TOKEN_lock` (docs/oauth.md).
 //!
 //! Protocol: create the parameter only if absent, holding `{"owner":<random id>,
-//! "acquiredAt":<epoch millis>}`; read it back to confirm the owner; a lock whose
-//! `acquiredAt` is more than [`LOCK_STALE_AFTER`] old on the injected clock is stale and is
-//! broken (deleted, after re-checking it is still the same stale value); waiting is
-//! bounded by a real-time budget and polls with jittered backoff.
+//! "acquiredAt":<epoch millis>}`; read it back to confirm the owner. An owner that finds
+//! its own id holds the lock, whatever happened to its create call (a lost response, an
+//! SDK retry answered "already exists"). A lock whose *store* timestamp (SSM's
+//! `LastModifiedDate`, set by AWS, not by the writer) is more than [`LOCK_STALE_AFTER`]
+//! old on the breaker's clock is stale and is broken (deleted, after re-checking it is
+//! still the same value), so a lock written by a machine with a skewed clock still
+//! expires. Waiting is bounded by a real-time budget and polls with jittered backoff. A
+//! holder whose work may outlast the staleness window renews the lock ([`LockGuard::renew`])
+//! and re-checks that it still owns it before writing the rotated refresh token.
 //!
-//! Invariants: the lock is released only by its owner (the value is re-read and compared
-//! before the delete); a [`LockGuard`] dropped without `release` (error path, panic,
-//! cancelled future) spawns the release on the runtime, so it is released on every path.
-//! A lock value we cannot parse (another tool's format) is judged by the parameter's
-//! last-modified time instead.
+//! What stays non-atomic, and why it is safe: SSM has no compare-and-delete, so release and
+//! breaking are read-then-delete. A release deletes only a value that still names its
+//! owner; between that read and the delete another instance can only *break* the lock if
+//! it is stale, which a live owner prevents by renewing. Breaking re-reads the stale value
+//! right before deleting; two breakers racing both delete the same stale value and then
+//! race on create-if-absent, which exactly one wins. And the rotated refresh token itself
+//! is written only while the store still holds the token it replaced (`refresh.rs`), so
+//! even a holder that lost its lock never overwrites a newer family member.
+//!
+//! Invariants: the lock is released only by its owner; a [`LockGuard`] dropped without
+//! `release` (error path, panic, cancelled future) spawns the release on the runtime, so
+//! it is released on every path.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -27,8 +39,9 @@ pub const LOCK_STALE_AFTER: Duration = Duration::from_secs(120);
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct LockValue {
+    /// The holder's random id. (`acquiredAt` is written for people reading the store;
+    /// staleness is judged by the store's timestamp.)
     owner: String,
-    acquired_at: i64,
 }
 
 /// How to take the lock: where, with which clock, how long to wait.
@@ -84,15 +97,16 @@ impl RefreshLock {
 
     /// One attempt: create, or break a stale lock; then confirm by reading back.
     async fn try_acquire(&self, owner: &str) -> Result<bool, AuthError> {
-        let value = serde_json::json!({
-            "owner": owner,
-            "acquiredAt": epoch_millis(self.clock.now()),
-        })
-        .to_string();
+        let value = lock_value(owner, self.clock.now());
         if !self.store.create_if_absent(&self.name, &value).await? {
             let Some(existing) = self.store.get(&self.name).await? else {
                 return Ok(false); // released meanwhile: the next poll may win
             };
+            // Our own create landed although its answer did not (or an SDK retry of it
+            // was told "already exists"): the lock is ours.
+            if owner_of(&existing.value).as_deref() == Some(owner) {
+                return Ok(true);
+            }
             if !self.is_stale(&existing) {
                 return Ok(false);
             }
@@ -105,16 +119,12 @@ impl RefreshLock {
         Ok(confirmed.is_some_and(|p| owner_of(&p.value).as_deref() == Some(owner)))
     }
 
+    /// Judged by the store's timestamp, never by the `acquiredAt` the writer put in the
+    /// value (its clock may be skewed by hours).
     fn is_stale(&self, lock: &Parameter) -> bool {
-        let now = self.clock.now();
-        let taken = match serde_json::from_str::<LockValue>(&lock.value) {
-            Ok(value) => {
-                SystemTime::UNIX_EPOCH
-                    + Duration::from_millis(u64::try_from(value.acquired_at).unwrap_or(0))
-            }
-            Err(_) => lock.last_modified,
-        };
-        now.duration_since(taken)
+        self.clock
+            .now()
+            .duration_since(lock.last_modified)
             .is_ok_and(|age| age > LOCK_STALE_AFTER)
     }
 
@@ -129,6 +139,10 @@ impl RefreshLock {
     }
 }
 
+fn lock_value(owner: &str, now: SystemTime) -> String {
+    serde_json::json!({ "owner": owner, "acquiredAt": epoch_millis(now) }).to_string()
+}
+
 fn owner_of(value: &str) -> Option<String> {
     serde_json::from_str::<LockValue>(value)
         .ok()
@@ -136,6 +150,24 @@ fn owner_of(value: &str) -> Option<String> {
 }
 
 impl LockGuard {
+    /// Whether the store still names us as the owner.
+    pub async fn owned(&self) -> Result<bool, AuthError> {
+        let current = self.store.get(&self.name).await?;
+        Ok(current.is_some_and(|p| owner_of(&p.value).as_deref() == Some(self.owner.as_str())))
+    }
+
+    /// Rewrites the lock (same owner) so its store timestamp is fresh again: for a holder
+    /// whose work may outlast [`LOCK_STALE_AFTER`]. Only while it is still ours.
+    pub async fn renew(&self, now: SystemTime) -> Result<bool, AuthError> {
+        if !self.owned().await? {
+            return Ok(false);
+        }
+        self.store
+            .put(&self.name, &lock_value(&self.owner, now))
+            .await?;
+        Ok(true)
+    }
+
     /// Deletes the lock if it is still ours.
     pub async fn release(mut self) {
         self.released = true;
@@ -187,6 +219,11 @@ mod tests {
     use crate::config::ManualClock;
     use crate::secrets::MemoryStore;
 
+    /// A store whose timestamps follow `clock`, as SSM's follow AWS's.
+    fn store_on(clock: &Arc<ManualClock>) -> Arc<MemoryStore> {
+        Arc::new(MemoryStore::with_clock(clock.clone()))
+    }
+
     fn lock(store: &Arc<MemoryStore>, clock: &Arc<ManualClock>) -> RefreshLock {
         RefreshLock {
             store: store.clone(),
@@ -199,10 +236,8 @@ mod tests {
 
     #[tokio::test]
     async fn second_owner_waits_bounded_then_wins_after_release() {
-        let (store, clock) = (
-            Arc::new(MemoryStore::default()),
-            Arc::new(ManualClock::default()),
-        );
+        let clock = Arc::new(ManualClock::default());
+        let store = store_on(&clock);
         let first = lock(&store, &clock).acquire().await.unwrap();
         let err = lock(&store, &clock).acquire().await.unwrap_err();
         assert!(matches!(err, AuthError::LockTimeout(_)), "{err}");
@@ -224,10 +259,8 @@ mod tests {
 
     #[tokio::test]
     async fn stale_lock_is_broken_only_after_two_minutes_of_clock_time() {
-        let (store, clock) = (
-            Arc::new(MemoryStore::default()),
-            Arc::new(ManualClock::default()),
-        );
+        let clock = Arc::new(ManualClock::default());
+        let store = store_on(&clock);
         let crashed = lock(&store, &clock).acquire().await.unwrap();
         std::mem::forget(crashed); // the owner crashed: nothing releases it
         clock.advance(LOCK_STALE_AFTER - Duration::from_secs(1));
@@ -246,10 +279,8 @@ mod tests {
 
     #[tokio::test]
     async fn release_never_deletes_another_owners_lock() {
-        let (store, clock) = (
-            Arc::new(MemoryStore::default()),
-            Arc::new(ManualClock::default()),
-        );
+        let clock = Arc::new(ManualClock::default());
+        let store = store_on(&clock);
         let ours = lock(&store, &clock).acquire().await.unwrap();
         store
             .put(
@@ -270,10 +301,8 @@ mod tests {
 
     #[tokio::test]
     async fn dropped_guard_releases_in_the_background() {
-        let (store, clock) = (
-            Arc::new(MemoryStore::default()),
-            Arc::new(ManualClock::default()),
-        );
+        let clock = Arc::new(ManualClock::default());
+        let store = store_on(&clock);
         drop(lock(&store, &clock).acquire().await.unwrap());
         for _ in 0..50 {
             if store
@@ -287,5 +316,125 @@ mod tests {
             tokio::task::yield_now().await;
         }
         panic!("a dropped guard must release the lock");
+    }
+
+    /// A store whose next create-if-absent lands but whose answer is lost.
+    #[derive(Debug)]
+    struct LosingCreates {
+        inner: Arc<MemoryStore>,
+        lose: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl SecretStore for LosingCreates {
+        async fn get(&self, name: &str) -> Result<Option<Parameter>, crate::secrets::SecretError> {
+            self.inner.get(name).await
+        }
+        async fn put(&self, name: &str, value: &str) -> Result<i64, crate::secrets::SecretError> {
+            self.inner.put(name, value).await
+        }
+        async fn create_if_absent(
+            &self,
+            name: &str,
+            value: &str,
+        ) -> Result<bool, crate::secrets::SecretError> {
+            let created = self.inner.create_if_absent(name, value).await?;
+            match self.lose.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                true => Err(crate::secrets::SecretError::Transient {
+                    name: name.to_owned(),
+                    reason: "answer lost".into(),
+                }),
+                false => Ok(created),
+            }
+        }
+        async fn delete(&self, name: &str) -> Result<(), crate::secrets::SecretError> {
+            self.inner.delete(name).await
+        }
+    }
+
+    #[tokio::test]
+    async fn an_owner_whose_create_answer_was_lost_finds_its_own_lock() {
+        let clock = Arc::new(ManualClock::default());
+        let inner = store_on(&clock);
+        let losing = Arc::new(LosingCreates {
+            inner: inner.clone(),
+            lose: true.into(),
+        });
+        let lock = RefreshLock {
+            store: losing,
+            name: "P_OAUTH_REFRESH_TOKEN_lock".into(),
+            clock: clock.clone(),
+            wait: Duration::from_millis(300),
+            poll: Duration::from_millis(5),
+        };
+        // Without own-id recovery this waits for its own lock to go stale and times out.
+        let guard = lock.acquire().await.unwrap();
+        assert!(guard.owned().await.unwrap());
+        guard.release().await;
+        assert!(
+            inner
+                .get("P_OAUTH_REFRESH_TOKEN_lock")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lock_stamped_in_the_future_expires_by_the_stores_clock() {
+        let store_time = Arc::new(ManualClock::default());
+        let store = store_on(&store_time);
+        // An instance whose clock runs an hour ahead takes the lock and crashes.
+        let skewed = Arc::new(ManualClock::default());
+        skewed.advance(Duration::from_secs(3600));
+        std::mem::forget(lock(&store, &skewed).acquire().await.unwrap());
+        let value = store
+            .get("P_OAUTH_REFRESH_TOKEN_lock")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(value.value.contains("acquiredAt"), "{}", value.value);
+        // An instance on the store's time waits out the window of store time, no more.
+        let honest = Arc::new(ManualClock::default());
+        store_time.advance(LOCK_STALE_AFTER - Duration::from_secs(1));
+        honest.advance(LOCK_STALE_AFTER - Duration::from_secs(1));
+        assert!(
+            lock(&store, &honest).acquire().await.is_err(),
+            "still fresh"
+        );
+        store_time.advance(Duration::from_secs(2));
+        honest.advance(Duration::from_secs(2));
+        lock(&store, &honest)
+            .acquire()
+            .await
+            .unwrap()
+            .release()
+            .await;
+    }
+
+    #[tokio::test]
+    async fn a_holder_that_renews_is_not_broken_and_one_that_lost_it_knows() {
+        let clock = Arc::new(ManualClock::default());
+        let store = store_on(&clock);
+        let holder = lock(&store, &clock).acquire().await.unwrap();
+        clock.advance(LOCK_STALE_AFTER - Duration::from_secs(10));
+        assert!(holder.renew(clock.now()).await.unwrap());
+        clock.advance(Duration::from_secs(60));
+        assert!(
+            lock(&store, &clock).acquire().await.is_err(),
+            "renewed: not stale"
+        );
+        clock.advance(LOCK_STALE_AFTER);
+        let breaker = lock(&store, &clock).acquire().await.unwrap();
+        assert!(
+            !holder.owned().await.unwrap(),
+            "the old holder learns it lost the lock"
+        );
+        assert!(
+            !holder.renew(clock.now()).await.unwrap(),
+            "and cannot renew it"
+        );
+        breaker.release().await;
+        holder.release().await;
     }
 }

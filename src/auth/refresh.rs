@@ -1,4 +1,5 @@
-//! The refresh critical section (docs/oauth.md), run by one task per process at a time.
+//! The refresh critical section (docs/oauth.md), run by one detached task per process at
+//! a time.
 //!
 //! Order, and why:
 //! 1. adopt the shared `ACCESS_TOKEN` if another instance already refreshed;
@@ -8,16 +9,24 @@
 //! 4. call the token endpoint; an ambiguous failure (sent, no answer) is retried once with
 //!    the same refresh token, inside Atlassian's reuse leeway;
 //! 5. persist the rotated refresh token before the new access token is used, with
-//!    retries; if that keeps failing keep it in memory (the stored one is now spent);
+//!    retries within the refresh budget — each write only while the store still holds the
+//!    token it replaces (never over a newer one), renewing the lock when the work has
+//!    taken half its staleness window; if writing keeps failing, keep it in memory (the
+//!    stored one is now spent);
 //! 6. write `ACCESS_TOKEN` and the `TOKEN_FAMILY` ledger; release the lock on every path.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::ledger::{SharedToken, TokenFamily};
-use super::manager::{Current, RefreshOutcome, TokenManager};
-use super::{AuthError, EndpointError, RefreshLock, TokenGrant};
+use super::lock::LockGuard;
+use super::manager::{Core, Current, PendingWrite, RefreshOutcome};
+use super::{AuthError, EndpointError, LOCK_STALE_AFTER, RefreshLock, TokenGrant};
 
-impl TokenManager {
+/// Atlassian's access tokens live an hour; an adopted token's issue time is estimated
+/// from its expiry with it.
+const ACCESS_TOKEN_LIFETIME_MILLIS: i64 = 3_600_000;
+
+impl Core {
     /// Steps 1–6; returns the access token to use.
     pub(super) async fn refresh_guarded(
         &self,
@@ -34,7 +43,7 @@ impl TokenManager {
             poll: self.config.lock_poll,
         };
         let guard = lock.acquire().await?;
-        let result = self.critical(rejected).await;
+        let result = self.critical(rejected, &guard).await;
         guard.release().await;
         result
     }
@@ -55,22 +64,34 @@ impl TokenManager {
             return Ok(None);
         }
         let token = shared.token.clone();
+        let issued_at = shared.expiration_date - ACCESS_TOKEN_LIFETIME_MILLIS;
         self.inner().current = Some(Current {
             token: shared,
             margin_millis: margin,
+            issued_at,
         });
         Ok(Some(token))
     }
 
-    async fn critical(&self, rejected: Option<&str>) -> Result<String, AuthError> {
+    async fn critical(
+        &self,
+        rejected: Option<&str>,
+        guard: &LockGuard,
+    ) -> Result<String, AuthError> {
+        let started = Instant::now();
         if let Some(token) = self.adopt_shared(rejected).await? {
             return Ok(token);
         }
         let refresh_token = self.current_refresh_token().await?;
         let grant = self.call_endpoint(&refresh_token).await?;
         let now = self.now_millis();
-        self.persist_refresh_token(grant.refresh_token.as_deref())
-            .await;
+        if let Some(rotated) = grant.refresh_token.as_deref() {
+            let write = PendingWrite {
+                rotated: rotated.to_owned(),
+                replaced: refresh_token.clone(),
+            };
+            self.persist_refresh_token(write, guard, started).await;
+        }
         let shared = SharedToken {
             token: grant.access_token.clone(),
             expiration_date: now + i64::try_from(grant.expires_in).unwrap_or(3600) * 1000,
@@ -89,12 +110,13 @@ impl TokenManager {
         inner.current = Some(Current {
             token: shared,
             margin_millis: self.draw_margin(),
+            issued_at: now,
         });
         inner.rejected_refresh = None;
         inner.last = Some(RefreshOutcome {
             status: "ok",
             at: now,
-            message: match inner.pending_refresh {
+            message: match inner.pending {
                 Some(_) => "refreshed; the rotated refresh token is not yet stored".into(),
                 None => "refreshed".into(),
             },
@@ -102,17 +124,29 @@ impl TokenManager {
         Ok(grant.access_token)
     }
 
-    /// The refresh token to spend: one held only in memory wins over the (spent) stored
-    /// one; else the store, read fresh. A token already rejected is not sent again.
+    /// The refresh token to spend, read fresh: one held only in memory wins while the
+    /// store still holds the token it replaced (the stored one is spent); a pending token
+    /// the store has moved past (another instance rotated since — e.g. this instance was
+    /// frozen for hours) is dropped. A token already rejected is not sent again.
     async fn current_refresh_token(&self) -> Result<String, AuthError> {
-        if let Some(pending) = self.inner().pending_refresh.clone() {
-            return Ok(pending);
-        }
         let stored = self.store.get(&self.names.refresh_token).await?;
-        let token = stored
+        let stored = stored
             .map(|p| p.value.trim().to_owned())
-            .filter(|v| !crate::config::resolve::is_placeholder(v))
-            .ok_or_else(|| AuthError::Missing(self.names.refresh_token.clone()))?;
+            .filter(|v| !crate::config::resolve::is_placeholder(v));
+        let pending = self.inner().pending.clone();
+        if let Some(pending) = pending {
+            match stored.as_deref() {
+                Some(s) if s == pending.replaced => return Ok(pending.rotated),
+                _ => {
+                    tracing::warn!(
+                        parameter = %self.names.refresh_token,
+                        "the store moved past a rotated refresh token held in memory; dropping it"
+                    );
+                    self.inner().pending = None;
+                }
+            }
+        }
+        let token = stored.ok_or_else(|| AuthError::Missing(self.names.refresh_token.clone()))?;
         if self.inner().rejected_refresh.as_deref() == Some(token.as_str()) {
             return Err(AuthError::Revoked(format!(
                 "{} is the token the endpoint already rejected",
@@ -137,9 +171,9 @@ impl TokenManager {
             Ok(grant) => Ok(grant),
             Err(EndpointError::Rejected(why)) => {
                 let stored = self.store.get(&self.names.refresh_token).await?;
-                let newer = stored.map(|p| p.value.trim().to_owned()).filter(|v| {
-                    v.as_str() != refresh_token && self.inner().pending_refresh.is_none()
-                });
+                let newer = stored
+                    .map(|p| p.value.trim().to_owned())
+                    .filter(|v| v.as_str() != refresh_token);
                 if let Some(newer) = newer {
                     tracing::warn!(
                         "refresh token rejected but the store holds a newer one; trying it"
@@ -169,38 +203,89 @@ impl TokenManager {
             );
             let mut inner = self.inner();
             inner.rejected_refresh = Some(refresh_token.to_owned());
-            if inner.pending_refresh.as_deref() == Some(refresh_token) {
-                inner.pending_refresh = None;
+            if inner
+                .pending
+                .as_ref()
+                .is_some_and(|p| p.rotated == refresh_token)
+            {
+                inner.pending = None;
             }
         }
     }
 
-    /// Step 5: write the rotated token with retries, else keep it in memory.
-    async fn persist_refresh_token(&self, rotated: Option<&str>) {
-        let Some(rotated) = rotated else {
-            return; // not rotated: the current token stays valid (and stays where it is)
-        };
+    /// Step 5: write the rotated token with retries within the refresh budget, else keep
+    /// it in memory. Before each write the lock is renewed if the work has taken half its
+    /// staleness window, and its ownership re-checked (a holder that lost it still writes
+    /// only over the token it replaced).
+    async fn persist_refresh_token(
+        &self,
+        write: PendingWrite,
+        guard: &LockGuard,
+        started: Instant,
+    ) {
         let mut pause = self.config.write_backoff;
-        for attempt in 1..=self.config.write_attempts.max(1) {
-            match self.store.put(&self.names.refresh_token, rotated).await {
-                Ok(_) => {
-                    self.inner().pending_refresh = None;
+        let attempts = self.config.write_attempts.max(1);
+        for attempt in 1..=attempts {
+            if started.elapsed() > LOCK_STALE_AFTER / 2 {
+                match guard.renew(self.clock.now()).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(parameter = %self.names.lock, "refresh lock taken over while refreshing; writing only over the token this refresh replaced")
+                    }
+                    Err(error) => {
+                        tracing::warn!(parameter = %self.names.lock, %error, "cannot renew the refresh lock")
+                    }
+                }
+            }
+            match self.write_rotated(&write).await {
+                Ok(()) => {
+                    self.inner().pending = None;
                     return;
                 }
-                Err(error) if attempt < self.config.write_attempts => {
+                Err(error) => {
+                    let out_of_budget = started.elapsed() + pause > self.config.refresh_budget;
+                    if attempt == attempts || out_of_budget {
+                        tracing::error!(
+                            target: "pseudoproxy::auth",
+                            event = "refresh_token_unsaved",
+                            parameter = %self.names.refresh_token, %error,
+                            "rotated refresh token NOT persisted (the stored one is spent); kept in memory, retrying on every request"
+                        );
+                        break;
+                    }
                     tracing::warn!(parameter = %self.names.refresh_token, attempt, %error, "writing the rotated refresh token failed; retrying");
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(2));
                 }
-                Err(error) => tracing::error!(
-                    target: "pseudoproxy::auth",
-                    event = "refresh_token_unsaved",
-                    parameter = %self.names.refresh_token, %error,
-                    "rotated refresh token NOT persisted (the stored one is spent); kept in memory, retrying on every request"
-                ),
             }
         }
-        self.inner().pending_refresh = Some(rotated.to_owned());
+        self.inner().pending = Some(write);
+    }
+
+    /// Writes `write.rotated` if the store still holds `write.replaced` (or already holds
+    /// the rotated one). When the store holds anything else, a newer member of the family
+    /// is stored — by another instance, or by consent — and the rotated token is dropped:
+    /// `Ok` too, there is nothing left to write. SSM has no compare-and-set: the read and
+    /// the write are separate, and the window between them is what the lock protects.
+    pub(super) async fn write_rotated(&self, write: &PendingWrite) -> Result<(), AuthError> {
+        let stored = self.store.get(&self.names.refresh_token).await?;
+        let stored = stored.map(|p| p.value.trim().to_owned());
+        match stored.as_deref() {
+            Some(s) if s == write.rotated => Ok(()),
+            Some(s) if s != write.replaced => {
+                tracing::warn!(
+                    parameter = %self.names.refresh_token,
+                    "a newer refresh token is stored; not overwriting it with this one"
+                );
+                Ok(())
+            }
+            _ => {
+                self.store
+                    .put(&self.names.refresh_token, &write.rotated)
+                    .await?;
+                Ok(())
+            }
+        }
     }
 
     async fn write_ledger(&self, now: i64) {

@@ -10,6 +10,7 @@
 //! Invariant: no token text ever appears in an error, `Debug` output or a log line.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::ledger::stored_access_token;
 use crate::secrets::SecretStore;
@@ -28,14 +29,40 @@ pub enum TokenError {
     Unavailable(String),
 }
 
+/// What the token source makes of the source refusing a token.
+#[derive(Debug)]
+pub enum Refusal {
+    /// A fresh token: retry the request once with it.
+    Retry(String),
+    /// A new token would not cure this (the refused token is fresh, a refresh was tried
+    /// moments ago, or the answer is not about expiry): pass the answer on. `hint` names
+    /// the likely cause for the caller (a fixed text), when there is one.
+    NotCurable { hint: Option<&'static str> },
+    /// A refresh was due but failed (a transient failure is answered 503, never as the
+    /// source's 401).
+    Failed(TokenError),
+}
+
+/// The likely cause of a 401 that a fresh token does not cure.
+pub const SCOPE_OR_SITE_HINT: &str = "the source refused a fresh access token: the consent \
+    probably lacks a scope these rules need (Atlassian says \"scope does not match\"), or \
+    the cloud id names a site the consent does not cover; re-run the consent flow \
+    (pseudoproxy auth) with the scopes of docs/oauth.md";
+
 /// Where the pipeline gets `Authorization: Bearer` values.
 #[async_trait::async_trait]
 pub trait AccessTokens: Send + Sync + std::fmt::Debug {
-    /// A token believed valid now.
-    async fn bearer(&self) -> Result<String, TokenError>;
-    /// The source answered 401 to `rejected`; a manager may refresh so that the next
-    /// [`AccessTokens::bearer`] returns a different token (the pipeline retries once).
-    async fn on_unauthorized(&self, rejected: &str);
+    /// A token believed valid now. `deadline` is when the request must be answered (a
+    /// Lambda invocation's deadline); a refresh that could not finish its write-back by
+    /// then is not started.
+    async fn bearer_within(&self, deadline: Option<Instant>) -> Result<String, TokenError>;
+    /// [`AccessTokens::bearer_within`] with no deadline.
+    async fn bearer(&self) -> Result<String, TokenError> {
+        self.bearer_within(None).await
+    }
+    /// The source answered `status` (401, or 403/404 which Atlassian's gateway may use
+    /// for an expired token) to `rejected`: a fresh token to retry with, or why not.
+    async fn on_rejected(&self, rejected: &str, status: u16, deadline: Option<Instant>) -> Refusal;
     /// Token-family and refresh state for the health check; `None` for a static token.
     async fn status(&self) -> Option<super::TokenStatus> {
         None
@@ -61,7 +88,7 @@ impl StaticAccessToken {
 
 #[async_trait::async_trait]
 impl AccessTokens for StaticAccessToken {
-    async fn bearer(&self) -> Result<String, TokenError> {
+    async fn bearer_within(&self, _deadline: Option<Instant>) -> Result<String, TokenError> {
         let stored = self.store.get(&self.parameter).await.map_err(|e| match e {
             crate::secrets::SecretError::AccessDenied { .. } => {
                 TokenError::Missing(self.parameter.clone())
@@ -74,11 +101,14 @@ impl AccessTokens for StaticAccessToken {
             .ok_or_else(|| TokenError::Missing(self.parameter.clone()))
     }
 
-    async fn on_unauthorized(&self, _rejected: &str) {
-        tracing::warn!(
-            parameter = %self.parameter,
-            "source rejected the static access token; replace the parameter's value"
-        );
+    async fn on_rejected(&self, _rejected: &str, status: u16, _: Option<Instant>) -> Refusal {
+        if status == 401 {
+            tracing::warn!(
+                parameter = %self.parameter,
+                "source rejected the static access token; replace the parameter's value"
+            );
+        }
+        Refusal::NotCurable { hint: None }
     }
 }
 

@@ -5,7 +5,6 @@
 //! pipeline. Secrets inside it (salt, keys) are never printed: `Debug` is redacted.
 
 mod cache;
-mod clock;
 mod env;
 mod error;
 pub(crate) mod names;
@@ -20,7 +19,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use env::Env;
 pub use error::ConfigError;
 pub use names::full_name;

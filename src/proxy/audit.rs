@@ -72,36 +72,51 @@ impl Audit {
 
 /// The query with values removed: `limit=&cursor=&accountId=t~abc…`. Only names the
 /// matched endpoint declares (`allowed`, lower case) are written; any other name is the
-/// caller's text and becomes `?` (before a match, every name does). Values that are
-/// `p~`/`t~` tokens are kept; everything else keeps only its name.
+/// caller's text and becomes `?` (before a match, every name does). The value of a
+/// declared name is kept only when it is shaped exactly like a pseudonym (`t~` + 43 or
+/// `p~` + 43 or more base64url characters), without its `@domain` suffix (free text the
+/// caller could write); everything else keeps only its name.
 pub(super) fn query_shape(query: &str, allowed: &[String]) -> String {
     query
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let name = safe_name(name, allowed);
-            let token_like = (value.starts_with("p~") || value.starts_with("t~"))
-                && value[2..].bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'@' | b'~')
-                });
-            match token_like {
-                true => format!("{name}={value}"),
-                false => format!("{name}="),
+            match (safe_name(name, allowed), pseudonym_shaped(value)) {
+                (Some(name), Some(token)) => format!("{name}={token}"),
+                (Some(name), None) => format!("{name}="),
+                (None, _) => "?=".to_owned(),
             }
         })
         .collect::<Vec<_>>()
         .join("&")
 }
 
+/// The `t~`/`p~` token at the start of `value` (its `@domain` suffix cut off) when the
+/// whole token part is shaped like one.
+fn pseudonym_shaped(value: &str) -> Option<&str> {
+    let token = value.split('@').next().unwrap_or_default();
+    let body = token
+        .strip_prefix("t~")
+        .or_else(|| token.strip_prefix("p~"))?;
+    let base64url = body
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+    let length_ok = match token.starts_with("t~") {
+        true => body.len() == 43,
+        false => body.len() >= 43,
+    };
+    (base64url && length_ok).then_some(token)
+}
+
 /// A parameter name as logged: the caller writes it, so only a name the endpoint declares
 /// (compared case-insensitively, spelled plainly) is kept.
-fn safe_name<'a>(name: &'a str, allowed: &[String]) -> &'a str {
+fn safe_name<'a>(name: &'a str, allowed: &[String]) -> Option<&'a str> {
     let plain = name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
     let declared = allowed.iter().any(|a| a.eq_ignore_ascii_case(name));
-    if plain && declared { name } else { "?" }
+    (plain && declared).then_some(name)
 }
 
 /// The request method as logged: a standard method, else `OTHER` (an extension method is
@@ -133,6 +148,9 @@ mod tests {
             ("secret%40x.com=1", "?=".to_owned()),
             ("alice.smith=1&LIMIT=2", "?=&LIMIT=".to_owned()),
             ("a=t~bad%20value", "a=".to_owned()),
+            ("a=t~IGNORE-PREVIOUS.contact@evil.example", "a=".to_owned()),
+            ("zz=p~Hello_operator_call_me", "?=".to_owned()),
+            (&*format!("a={token}@evil.example"), format!("a={token}")),
             ("", String::new()),
         ];
         for (input, expected) in cases {

@@ -10,6 +10,7 @@
 //! in the request context.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ConnectInfo;
 use axum::http::Request;
@@ -27,6 +28,8 @@ pub(super) struct Caller {
     pub request_id: Option<String>,
     /// Whether the request came through a function URL (API Gateway v2 payload).
     pub via_function_url: bool,
+    /// When the Lambda invocation must be answered (its context's deadline).
+    pub deadline: Option<Instant>,
 }
 
 impl Caller {
@@ -48,6 +51,9 @@ impl Caller {
                 .and_then(|a| a.iam.as_ref())
                 .and_then(|iam| iam.user_arn.clone());
         }
+        if let Some(context) = lambda_http::RequestExt::lambda_context_ref(request) {
+            caller.deadline = deadline_of(context.deadline);
+        }
         if caller.ip.is_none() {
             caller.ip = request
                 .extensions()
@@ -56,6 +62,15 @@ impl Caller {
         }
         caller
     }
+}
+
+/// The `Instant` of a deadline given in epoch milliseconds (Lambda's context).
+fn deadline_of(epoch_millis: u64) -> Option<Instant> {
+    let deadline = UNIX_EPOCH.checked_add(Duration::from_millis(epoch_millis))?;
+    let left = deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or_default();
+    Instant::now().checked_add(left)
 }
 
 /// IP allow-list, then caller-ARN allow-list.

@@ -11,6 +11,9 @@ use axum::http::{HeaderValue, Response, StatusCode, header};
 /// Header carrying the error code on every failed response.
 pub const ERROR_HEADER: &str = "x-psoxy-error";
 
+/// `Retry-After` of a 503 (the token endpoint, the store or the source unavailable).
+const RETRY_AFTER_SECONDS: &str = "30";
+
 /// Everything that can stop a request, in pipeline order.
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
@@ -144,6 +147,13 @@ impl ProxyError {
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
         headers.insert(ERROR_HEADER, HeaderValue::from_static(self.code()));
+        // A 503 is temporary by definition: say when to come back.
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
         if self.public_message().is_some() {
             headers.insert(
                 header::CONTENT_TYPE,

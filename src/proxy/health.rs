@@ -56,7 +56,7 @@ pub(super) async fn check(state: &AppState, caller: &Caller, deep: bool) -> Resp
     }
     if deep
         && outcome == Outcome::Ok
-        && let Err((failure, problem)) = deep_check(state).await
+        && let Err((failure, problem)) = deep_check(state, caller.deadline).await
     {
         outcome = failure;
         warnings.push(problem);
@@ -178,7 +178,10 @@ fn token_health(status: &TokenStatus, warnings: &mut Vec<String>) -> bool {
 
 /// Obtains a token and asks the source which sites it grants (through the same source
 /// call as every data request); `Err` is how definitive the failure is and a public reason.
-async fn deep_check(state: &AppState) -> Result<(), (Outcome, String)> {
+async fn deep_check(
+    state: &AppState,
+    deadline: Option<std::time::Instant>,
+) -> Result<(), (Outcome, String)> {
     let mut headers = axum::http::HeaderMap::new();
     headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     let request = UpstreamRequest {
@@ -193,10 +196,10 @@ async fn deep_check(state: &AppState) -> Result<(), (Outcome, String)> {
     };
     let definitive = |why: String| Err((Outcome::Definitive, why));
     let transient = |why: String| Err((Outcome::Transient, why));
-    match super::source::call(state, request).await {
-        Ok(response) if response.status.is_success() => Ok(()),
-        Ok(response) => {
-            let status = response.status.as_u16();
+    match super::source::call(state, request, deadline).await {
+        Ok(answer) if answer.response.status.is_success() => Ok(()),
+        Ok(answer) => {
+            let status = answer.response.status.as_u16();
             let why = format!("source answered {status} to accessible-resources");
             match status {
                 429 | 500..=599 => transient(why),

@@ -112,16 +112,20 @@ async fn run(
     };
     let mut target = target::apply_overrides(own, &parts.headers)?;
     target.path = target::expand_short_path(&target.path, settings.confluence_cloud_id.as_deref());
+    target::check_cloud_id(&target.path, settings.confluence_cloud_id.as_deref())?;
     audit.query_shape = target.query.as_deref().map(|q| query_shape(q, &[]));
     // Step 7.
-    let matched = rules.gate(parts.method.as_str(), &target.path, target.query.as_deref())?;
+    // Methods are case-sensitive on the wire but the rules compare them folded: the
+    // request goes on (and is judged for a body) under the spelling the rules matched.
+    let method = canonical_method(&parts.method);
+    let matched = rules.gate(method.as_str(), &target.path, target.query.as_deref())?;
     audit.endpoint = Some(matched.endpoint.label.clone());
     audit.query_shape = target.query.as_deref().map(|q| {
         let declared = matched.endpoint.query_param_schemas.iter().map(|(n, _)| n);
         let allowed = matched.endpoint.allowed_query_params.iter().flatten();
         query_shape(q, &allowed.chain(declared).cloned().collect::<Vec<_>>())
     });
-    let bodiless = parts.method == Method::GET || parts.method == Method::HEAD;
+    let bodiless = method == Method::GET || method == Method::HEAD;
     if bodiless && !body.is_empty() {
         return Err(ProxyError::InvalidRequest(
             "GET and HEAD requests must not have a body",
@@ -136,13 +140,14 @@ async fn run(
         _ => format!("{base}{}", path.text),
     };
     let upstream_request = UpstreamRequest {
-        method: parts.method.clone(),
+        method,
         url,
         headers: forward_headers(&parts.headers, rules, matched.endpoint),
         body: (!bodiless && !body.is_empty()).then_some(body),
         timeout: settings.request_timeout,
     };
-    let upstream = source::call(state, upstream_request).await?;
+    let answer = source::call(state, upstream_request, caller.deadline).await?;
+    let upstream = answer.response;
     audit.upstream_status = Some(upstream.status.as_u16());
     let delivery = Delivery {
         wants_gzip: respond::accepts_gzip(&parts.headers),
@@ -154,7 +159,7 @@ async fn run(
     if upstream.status.is_success() {
         sanitized_response(state, rules, matched.endpoint, upstream, &delivery, audit)
     } else {
-        Ok(api_error_response(upstream, &delivery))
+        Ok(api_error_response(upstream, answer.hint, &delivery))
     }
 }
 
@@ -235,11 +240,15 @@ fn sanitized_response(
     ))
 }
 
-fn api_error_response(upstream: UpstreamResponse, delivery: &Delivery) -> Response<Body> {
+fn api_error_response(
+    upstream: UpstreamResponse,
+    hint: Option<&str>,
+    delivery: &Delivery,
+) -> Response<Body> {
     let mut headers = HeaderMap::new();
     respond::pass_through(&upstream.headers, &mut headers, &delivery.links);
     respond::mark_api_error(&mut headers);
-    let body = crate::sanitize::error_body(upstream.status.as_u16(), &upstream.body);
+    let body = crate::sanitize::error_body(upstream.status.as_u16(), &upstream.body, hint);
     match respond::encode(body, delivery.wants_gzip) {
         Ok(encoded) => respond::build(
             upstream.status,
@@ -283,6 +292,12 @@ fn forward_headers(incoming: &HeaderMap, rules: &RuleSet, endpoint: &Endpoint) -
         out.insert(header::USER_AGENT, agent);
     }
     out
+}
+
+/// `method` in upper case (`get` → `GET`), the spelling the rules and the upstream see.
+fn canonical_method(method: &Method) -> Method {
+    let upper = method.as_str().to_ascii_uppercase();
+    Method::from_bytes(upper.as_bytes()).unwrap_or_else(|_| method.clone())
 }
 
 /// The guard of a local server: the bearer token (compared in constant time), or a

@@ -1,32 +1,57 @@
 //! The one way the proxy calls the source: with a bearer token from the token source,
-//! and — when the source answers 401 — one retry with a fresh token. Used by the request
-//! pipeline and by the deep health check alike.
+//! and — when the source refuses it (401, or 403/404 for a token about to expire) and
+//! the token source says a new token can cure that — one retry with a fresh token. Used
+//! by the request pipeline and by the deep health check alike.
+//!
+//! A refusal no new token can cure is passed on with the likely cause (`hint`); a refresh
+//! that fails transiently is 503 with `Retry-After`, never the source's 401.
 //!
 //! Invariant: the bearer token travels only in the `Authorization` header of the
 //! upstream request; errors carry failure classes, never the token or the URL.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use std::time::Instant;
+
+use axum::http::{HeaderValue, header};
 
 use super::AppState;
 use super::error::ProxyError;
 use super::upstream::{UpstreamError, UpstreamRequest, UpstreamResponse};
-use crate::auth::TokenError;
+use crate::auth::{Refusal, TokenError};
 
-/// Calls the source with a bearer token; on 401, tells the token source and retries once
-/// if it then offers a different token.
+/// The source's answer, and the likely cause of a refusal a fresh token did not cure.
+pub(super) struct Answer {
+    pub response: UpstreamResponse,
+    pub hint: Option<&'static str>,
+}
+
+/// Calls the source with a bearer token; on a refusal a new token may cure, asks the
+/// token source and retries once with the token it offers. `deadline`: when the request
+/// must be answered (a Lambda invocation's), so no refresh starts that could not finish.
 pub(super) async fn call(
     state: &AppState,
     request: UpstreamRequest,
-) -> Result<UpstreamResponse, ProxyError> {
-    let token = state.tokens.bearer().await.map_err(token_error)?;
+    deadline: Option<Instant>,
+) -> Result<Answer, ProxyError> {
+    let token = state
+        .tokens
+        .bearer_within(deadline)
+        .await
+        .map_err(token_error)?;
     let response = send(state, &request, &token).await?;
-    if response.status != StatusCode::UNAUTHORIZED {
-        return Ok(response);
+    let status = response.status.as_u16();
+    if !matches!(status, 401 | 403 | 404) {
+        return Ok(Answer {
+            response,
+            hint: None,
+        });
     }
-    state.tokens.on_unauthorized(&token).await;
-    match state.tokens.bearer().await {
-        Ok(fresh) if fresh != token => send(state, &request, &fresh).await,
-        _ => Ok(response),
+    match state.tokens.on_rejected(&token, status, deadline).await {
+        Refusal::Retry(fresh) => Ok(Answer {
+            response: send(state, &request, &fresh).await?,
+            hint: None,
+        }),
+        Refusal::NotCurable { hint } => Ok(Answer { response, hint }),
+        Refusal::Failed(error) => Err(token_error(error)),
     }
 }
 

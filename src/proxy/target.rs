@@ -79,6 +79,24 @@ pub(super) fn expand_short_path(path: &str, cloud_id: Option<&str>) -> String {
     }
 }
 
+/// With `CONFLUENCE_CLOUD_ID` configured, a path may name only that site: a request for
+/// another cloud id would spend this deployment's token on a site it was not set up for
+/// (and a refusal there is not curable by a refresh).
+pub(super) fn check_cloud_id(path: &str, cloud_id: Option<&str>) -> Result<(), ProxyError> {
+    let Some(configured) = cloud_id else {
+        return Ok(());
+    };
+    let named = path
+        .strip_prefix("/ex/confluence/")
+        .map(|rest| rest.split('/').next().unwrap_or_default());
+    match named {
+        Some(site) if !site.eq_ignore_ascii_case(configured) => Err(ProxyError::InvalidRequest(
+            "the path names another Confluence site than CONFLUENCE_CLOUD_ID",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Strips a leading `/<function name>` segment (Psoxy's API-Gateway style URLs).
 pub(super) fn strip_function_name(path: &str, function_name: Option<&str>) -> String {
     let rest = function_name
@@ -136,5 +154,23 @@ mod tests {
         assert_eq!(strip_function_name("/fn/wiki", Some("fn")), "/wiki");
         assert_eq!(strip_function_name("/fnx/wiki", Some("fn")), "/fnx/wiki");
         assert_eq!(strip_function_name("/fn", Some("fn")), "/");
+    }
+
+    #[test]
+    fn a_configured_cloud_id_pins_the_site() {
+        let cases = [
+            ("/ex/confluence/c1/wiki/api", Some("c1"), true),
+            ("/ex/confluence/C1/wiki/api", Some("c1"), true),
+            ("/ex/confluence/other/wiki/api", Some("c1"), false),
+            ("/ex/confluence/other/wiki/api", None, true),
+            ("/oauth/token/accessible-resources", Some("c1"), true),
+        ];
+        for (path, cloud_id, ok) in cases {
+            assert_eq!(
+                check_cloud_id(path, cloud_id).is_ok(),
+                ok,
+                "{path} {cloud_id:?}"
+            );
+        }
     }
 }

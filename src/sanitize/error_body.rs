@@ -19,8 +19,9 @@
 //! Anything else — not JSON, too large, another shape — becomes
 //! `{"error":"API_ERROR","status":N}`.
 //!
-//! Invariant: every string in the output is a literal of this file; every number is an
-//! HTTP status or a copied integer status; the output is always JSON.
+//! Invariant: every string in the output is a literal of this file or the proxy's own
+//! `hint`; every number is an HTTP status or a copied integer status; the output is
+//! always JSON.
 
 use serde_json::{Map, Value, json};
 
@@ -76,15 +77,20 @@ const V1_FLAGS: [&str; 5] = [
     "notSuccessful",
 ];
 
-/// The body to send for an upstream answer with status `status` and body `body`.
-pub fn error_body(status: u16, body: &[u8]) -> Vec<u8> {
+/// The body to send for an upstream answer with status `status` and body `body`. `hint`
+/// — the proxy's own fixed text naming the likely cause (e.g. a 401 a fresh token did
+/// not cure) — is added as `"hint"`.
+pub fn error_body(status: u16, body: &[u8], hint: Option<&str>) -> Vec<u8> {
     let rebuilt = match body.len() <= MAX_ERROR_BODY {
         true => serde_json::from_slice::<Value>(body)
             .ok()
             .and_then(|value| rebuild(status, &value)),
         false => None,
     };
-    let value = rebuilt.unwrap_or_else(|| json!({ "error": "API_ERROR", "status": status }));
+    let mut value = rebuilt.unwrap_or_else(|| json!({ "error": "API_ERROR", "status": status }));
+    if let (Some(hint), Value::Object(map)) = (hint, &mut value) {
+        map.insert("hint".into(), json!(hint));
+    }
     crate::jackson::to_compact_string(&value).into_bytes()
 }
 
@@ -200,7 +206,7 @@ mod tests {
     use super::*;
 
     fn rebuilt(status: u16, body: &str) -> String {
-        String::from_utf8(error_body(status, body.as_bytes())).unwrap()
+        String::from_utf8(error_body(status, body.as_bytes(), None)).unwrap()
     }
 
     /// Bodies of the shapes the source answers with (texts as seen in public reports,

@@ -133,7 +133,31 @@ impl LinkProtection {
         if let Some(fragment) = fragment {
             out = format!("{out}#{fragment}");
         }
-        (!self.reveals(&out)).then_some(out)
+        (!self.reveals(&out) && !self.holds_unsealed_cursor(&out)).then_some(out)
+    }
+
+    /// Whether a sealed parameter still appears unsealed anywhere in `text` — in a shape
+    /// the pair-wise sealing did not parse (`&amp;cursor=`, after a `;`, in the fragment):
+    /// such a link is dropped rather than passed with a raw cursor.
+    fn holds_unsealed_cursor(&self, text: &str) -> bool {
+        let Some(sealing) = &self.sealing else {
+            return false;
+        };
+        let lower = text.to_ascii_lowercase();
+        sealing.names.iter().any(|name| {
+            let needle = format!("{name}=");
+            lower.match_indices(&needle).any(|(at, _)| {
+                let boundary = lower[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_' && c != '-');
+                let value = &lower[at + needle.len()..];
+                boundary
+                    && !value.starts_with(SEALED_PREFIX)
+                    && !value.is_empty()
+                    && !value.starts_with('&')
+            })
+        })
     }
 
     /// Every `_links` string of a sanitized document protected (dropped when it cannot
@@ -149,6 +173,10 @@ impl LinkProtection {
     pub fn protect_link_header(&self, text: &str) -> Option<String> {
         if self.is_empty() {
             return Some(text.to_owned());
+        }
+        // Not RFC 8288's `<url>` form: nothing can be protected in it, so it is dropped.
+        if !text.contains('<') {
+            return None;
         }
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
@@ -343,5 +371,37 @@ mod tests {
         assert!(e.is_empty());
         let link = "/wiki/api/v2/spaces?limit=3";
         assert_eq!(e.protect_link(link).as_deref(), Some(link));
+    }
+
+    #[test]
+    fn cursors_are_sealed_and_odd_link_shapes_dropped() {
+        let p = pseudonymizer();
+        let e = LinkProtection::default().sealing(&["cursor"], &p);
+        let sealed = p.seal("eyJpZCI6IjEifQ==");
+        let cases: Vec<(&str, Option<String>)> = vec![
+            (
+                "/wiki/api/v2/spaces?limit=3&cursor=eyJpZCI6IjEifQ%3D%3D",
+                Some(format!("/wiki/api/v2/spaces?limit=3&cursor={sealed}")),
+            ),
+            (
+                "/wiki/api/v2/spaces?limit=3&amp;cursor=eyJpZCI6IjEifQ",
+                None,
+            ),
+            ("/wiki/api/v2/spaces?limit=3;cursor=eyJpZCI6IjEifQ", None),
+            ("/wiki/api/v2/spaces?limit=3#cursor=eyJpZCI6IjEifQ", None),
+            (
+                "/wiki/api/v2/spaces?limit=3&precursor=x",
+                Some("/wiki/api/v2/spaces?limit=3&precursor=x".into()),
+            ),
+            (
+                "/wiki/api/v2/spaces?limit=3",
+                Some("/wiki/api/v2/spaces?limit=3".into()),
+            ),
+        ];
+        for (link, expected) in cases {
+            assert_eq!(e.protect_link(link), expected, "{link}");
+        }
+        let bare = "/wiki/api/v2/spaces?cursor=eyJpZCI6IjEifQ; rel=\"next\"";
+        assert_eq!(e.protect_link_header(bare), None);
     }
 }

@@ -1,15 +1,19 @@
 //! In-memory [`SecretStore`] for tests and the demo: same semantics as SSM, no I/O.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use super::{Parameter, SecretError, SecretStore};
+use crate::clock::Clock;
 
 /// A store held in a mutex-protected map. Clone-free; share it behind an `Arc`.
 #[derive(Default)]
 pub struct MemoryStore {
     parameters: Mutex<HashMap<String, Parameter>>,
+    /// The store's own clock for `last_modified` (tests model a store whose time differs
+    /// from an instance's); the system clock when absent.
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -40,7 +44,23 @@ impl MemoryStore {
             .collect();
         MemoryStore {
             parameters: Mutex::new(parameters),
+            clock: None,
         }
+    }
+
+    /// An empty store whose `last_modified` times come from `clock` (the store's time,
+    /// as SSM's `LastModifiedDate` comes from AWS, not from the writer).
+    pub fn with_clock(clock: Arc<dyn Clock>) -> MemoryStore {
+        MemoryStore {
+            parameters: Mutex::default(),
+            clock: Some(clock),
+        }
+    }
+
+    fn now(&self) -> SystemTime {
+        self.clock
+            .as_ref()
+            .map_or_else(SystemTime::now, |c| c.now())
     }
 
     fn lock(
@@ -66,7 +86,7 @@ impl SecretStore for MemoryStore {
         let parameter = Parameter {
             value: value.to_owned(),
             version,
-            last_modified: SystemTime::now(),
+            last_modified: self.now(),
         };
         parameters.insert(name.to_owned(), parameter);
         Ok(version)
@@ -80,7 +100,7 @@ impl SecretStore for MemoryStore {
         let parameter = Parameter {
             value: value.to_owned(),
             version: 1,
-            last_modified: SystemTime::now(),
+            last_modified: self.now(),
         };
         parameters.insert(name.to_owned(), parameter);
         Ok(true)

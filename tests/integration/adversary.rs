@@ -601,3 +601,26 @@ async fn an_unreadable_allow_list_keeps_the_proxy_from_serving() {
     }
     assert_eq!(requests_seen(&server).await, 0, "no data left the source");
 }
+
+/// A lower-case method is not a way around the method check or the no-body-on-GET rule:
+/// the request is judged, and sent, as `GET`.
+#[tokio::test]
+async fn a_method_spelled_otherwise_is_judged_and_sent_as_the_standard_one() {
+    let server = confluence(empty_page()).await;
+    let state = state(&server.uri()).await;
+    let url = format!("{SPACES}?limit=3");
+    for method in ["get", "Get", "hEAD"] {
+        let with_body = Event::get(&url)
+            .method(method)
+            .body(r#"{"title":"x"}"#, false);
+        let reply = invoke(state.clone(), &with_body).await;
+        assert_eq!(reply.status, 400, "{method} with a body: {}", reply.text());
+    }
+    assert_eq!(requests_seen(&server).await, 0);
+    let reply = invoke(state.clone(), &Event::get(&url).method("get")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let sent = server.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].method.as_str(), "GET");
+    assert!(sent[0].body.is_empty());
+}

@@ -111,7 +111,7 @@ async fn token_endpoint_timing_out_after_rotating_is_recovered() {
 async fn lock_left_by_a_crashed_owner_is_broken_after_two_minutes_of_clock_time() {
     let clock = clock();
     let mock = MockAtlassian::start(clock.clone()).await;
-    let store = Arc::new(MemoryStore::default());
+    let store = Arc::new(MemoryStore::with_clock(clock.clone()));
     seed(store.as_ref(), P, &mock).await;
     let crashed =
         serde_json::json!({"owner": "crashed-instance", "acquiredAt": epoch_millis(clock.now())});
@@ -223,8 +223,9 @@ async fn upstream_401_refreshes_once_and_retries() {
     let mock = MockAtlassian::start(clock.clone()).await;
     let store = Arc::new(MemoryStore::default());
     seed(store.as_ref(), P, &mock).await;
-    // A shared token that looks valid for an hour but the source does not accept.
-    let forged = serde_json::json!({"token": "at-unknown", "expirationDate": epoch_millis(clock.now()) + 3_600_000});
+    // A shared token in use for ten minutes (50 left) that the source no longer accepts:
+    // old enough that a refresh may cure the 401.
+    let forged = serde_json::json!({"token": "at-unknown", "expirationDate": epoch_millis(clock.now()) + 3_000_000});
     store
         .put("T_ACCESS_TOKEN", &forged.to_string())
         .await

@@ -63,7 +63,7 @@ async fn tokens_reversed_local_bearer_enforced_and_logs_clean() {
     assert!(body.contains("\"authorId\":\"t~"), "{body}");
 
     // A query value and a body that must never be logged.
-    let with_query = format!("http://{addr}{SPACES}?limit=3&favorited-by={CANARY_QUERY}");
+    let with_query = format!("http://{addr}{SPACES}?limit=3&labels={CANARY_QUERY}");
     let get_body = client
         .get(&with_query)
         .bearer_auth("local-bearer-canary")

@@ -82,10 +82,17 @@ pub(crate) struct FailingTokens(pub fn() -> TokenError);
 
 #[async_trait::async_trait]
 impl AccessTokens for FailingTokens {
-    async fn bearer(&self) -> Result<String, TokenError> {
+    async fn bearer_within(&self, _: Option<std::time::Instant>) -> Result<String, TokenError> {
         Err((self.0)())
     }
-    async fn on_unauthorized(&self, _rejected: &str) {}
+    async fn on_rejected(
+        &self,
+        _rejected: &str,
+        _status: u16,
+        _: Option<std::time::Instant>,
+    ) -> pseudoproxy::auth::Refusal {
+        pseudoproxy::auth::Refusal::Failed((self.0)())
+    }
 }
 
 /// One function-URL invocation (what `cargo lambda` and AWS deliver).

@@ -45,7 +45,10 @@ fn removing_a_pseudonymize_exposes_the_leaf_and_changes_the_examples() {
         "{text}"
     );
     // The example outputs now carry the raw addresses.
-    assert!(text.contains("differs   /ex/confluence/3f9c2a1e"), "{text}");
+    assert!(
+        text.contains("differs   /ex/confluence/acme-cloud-id/wiki/rest/api/group/"),
+        "{text}"
+    );
     assert!(
         text.contains("Ana.Souza+wiki@Acme-Widgets.example"),
         "{text}"

@@ -98,7 +98,7 @@ proptest! {
             4 => json!([canary]),
             _ => json!(canary),
         };
-        let out = String::from_utf8(error_body(status, body.to_string().as_bytes())).unwrap();
+        let out = String::from_utf8(error_body(status, body.to_string().as_bytes(), None)).unwrap();
         let parsed: Value = serde_json::from_str(&out).unwrap();
         let mut strings = Vec::new();
         all_strings(&parsed, &mut strings);
@@ -106,7 +106,7 @@ proptest! {
             prop_assert!(ALLOWED.contains(&s.as_str()), "{s:?} in {out}");
         }
         let big = vec![b' '; MAX_ERROR_BODY + 1];
-        prop_assert!(error_body(status, &big).len() < 64);
+        prop_assert!(error_body(status, &big, None).len() < 64);
     }
 }
 

@@ -1,6 +1,7 @@
-//! Time as a dependency: the parameter caches (and later the token manager) ask a
-//! [`Clock`] instead of the system, so tests move time with [`ManualClock`] and never
-//! sleep.
+//! Time as a dependency: the parameter caches, the token manager, the refresh lock and
+//! the in-memory store ask a [`Clock`] instead of the system, so tests move time with
+//! [`ManualClock`] (one per instance, and one for the store, to model skewed clocks) and
+//! never sleep.
 //!
 //! Invariant: a clock only ever reports wall-clock time (`SystemTime`); consumers must
 //! tolerate it going backwards (a cache treats a negative age as "fresh").
