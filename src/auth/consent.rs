@@ -11,7 +11,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::AuthError;
+use std::time::Duration;
+
 use super::ledger::TokenFamily;
+use super::lock::RefreshLock;
 use crate::config::{full_name, names};
 use crate::secrets::SecretStore;
 
@@ -19,8 +22,9 @@ use crate::secrets::SecretStore;
 pub(crate) const DEFAULT_AUTHORIZE_URL: &str = "https://auth.atlassian.com/authorize";
 
 /// The exact scopes the shipped Confluence rules need (granular read scopes) plus
-/// `offline_access`, without which Atlassian issues no refresh token.
-pub(crate) const SCOPES: [&str; 11] = [
+/// `offline_access`, without which Atlassian issues no refresh token. The deep health
+/// check compares them with the scopes a site grants.
+pub const SCOPES: [&str; 12] = [
     "read:page:confluence",
     "read:blogpost:confluence",
     "read:comment:confluence",
@@ -31,8 +35,20 @@ pub(crate) const SCOPES: [&str; 11] = [
     "read:task:confluence",
     "read:content-details:confluence",
     "read:content:confluence",
+    // `custom-content/{id}/versions`.
+    "read:custom-content:confluence",
     "offline_access",
 ];
+
+/// The scopes of [`SCOPES`] a site's grant must list (all but `offline_access`, which
+/// Atlassian does not report per site) and are absent from `granted`.
+pub(crate) fn missing_scopes(granted: &[String]) -> Vec<&'static str> {
+    SCOPES
+        .into_iter()
+        .filter(|s| *s != "offline_access")
+        .filter(|needed| !granted.iter().any(|g| g == needed))
+        .collect()
+}
 
 /// A random, URL-safe `state` (128 bits).
 pub(crate) fn random_state() -> String {
@@ -142,9 +158,32 @@ pub(crate) struct Consent {
     pub issued_at: i64,
 }
 
-/// Stores `CLIENT_ID`, `CLIENT_SECRET`, `REFRESH_TOKEN` and `TOKEN_FAMILY` under `prefix`;
-/// returns the full names written (values are never returned or printed).
+/// Stores `CLIENT_ID`, `CLIENT_SECRET`, `REFRESH_TOKEN` and `TOKEN_FAMILY` under `prefix`,
+/// holding the instance's refresh lock meanwhile — so a running proxy, which rotates only
+/// under that lock and writes a rotated token only over the one it replaced, can never
+/// overwrite the new family with a member of the old one. Returns the full names written
+/// (values are never returned or printed).
 pub(crate) async fn store_consent(
+    store: &Arc<dyn SecretStore>,
+    prefix: &str,
+    consent: &Consent,
+    clock: Arc<dyn crate::clock::Clock>,
+) -> Result<Vec<String>, AuthError> {
+    let lock = RefreshLock {
+        store: store.clone(),
+        name: full_name(prefix, names::REFRESH_LOCK),
+        clock,
+        // A refresh in progress finishes well within this (its whole budget is a minute).
+        wait: Duration::from_secs(90),
+        poll: Duration::from_millis(200),
+    };
+    let guard = lock.acquire().await?;
+    let written = write_consent(store, prefix, consent).await;
+    guard.release().await;
+    written
+}
+
+async fn write_consent(
     store: &Arc<dyn SecretStore>,
     prefix: &str,
     consent: &Consent,

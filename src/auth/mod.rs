@@ -24,6 +24,7 @@ pub(crate) mod manager;
 mod refresh;
 mod tokens;
 
+pub use consent::SCOPES;
 pub use endpoint::{EndpointError, TokenEndpoint, TokenGrant};
 pub use error::AuthError;
 pub use ledger::{FamilyHealth, SharedToken, TokenFamily, stored_access_token};

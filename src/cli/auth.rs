@@ -135,7 +135,8 @@ async fn consent_flow(args: AuthArgs) -> Result<(), CliError> {
         refresh_token,
         issued_at: epoch_millis(std::time::SystemTime::now()),
     };
-    let written = consent::store_consent(&store, &args.prefix, &consent)
+    let clock: Arc<dyn crate::clock::Clock> = Arc::new(crate::clock::SystemClock);
+    let written = consent::store_consent(&store, &args.prefix, &consent, clock)
         .await
         .map_err(usage)?;
     println!("Stored (values not shown): {}", written.join(", "));

@@ -31,9 +31,14 @@ fn module_file(name: &str) -> String {
 /// Runs the scheduled event through the app with accessible-resources answering `status`.
 async fn scheduled_check(upstream_status: u16) -> u16 {
     let server = MockServer::start().await;
+    let scopes: Vec<&str> = pseudoproxy::auth::SCOPES
+        .into_iter()
+        .filter(|s| *s != "offline_access")
+        .collect();
+    let sites = serde_json::json!([{"id": crate::proxy_support::CLOUD_ID, "scopes": scopes}]);
     Mock::given(method("GET"))
         .and(path("/oauth/token/accessible-resources"))
-        .respond_with(ResponseTemplate::new(upstream_status).set_body_string("[]"))
+        .respond_with(ResponseTemplate::new(upstream_status).set_body_json(sites))
         .expect(1)
         .mount(&server)
         .await;

@@ -57,6 +57,11 @@ pub(crate) struct MockState {
     pub revocations: usize,
     pub api_calls: usize,
     pub api_unauthorized: usize,
+    /// The scopes accessible-resources reports for the site (default: all the rules need).
+    pub granted_scopes: Vec<String>,
+    /// The source answers every API call 401 "scope does not match" (a consent that lacks
+    /// a scope: no new token cures it).
+    pub scope_mismatch: bool,
     seq: u64,
 }
 
@@ -206,6 +211,12 @@ impl Respond for ApiResponder {
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         let now = state.clock.now();
+        if state.scope_mismatch && request.url.path() != "/oauth/token/accessible-resources" {
+            state.api_unauthorized += 1;
+            return ResponseTemplate::new(401).set_body_json(
+                json!({"code": 401, "message": "Unauthorized; scope does not match"}),
+            );
+        }
         if state.access.get(token).is_none_or(|expiry| *expiry <= now) {
             state.api_unauthorized += 1;
             return ResponseTemplate::new(401)
@@ -214,7 +225,7 @@ impl Respond for ApiResponder {
         if request.url.path() == "/oauth/token/accessible-resources" {
             return ResponseTemplate::new(200).set_body_json(json!([
                 {"id": CLOUD_ID, "name": "acme", "url": "https://acme.atlassian.net",
-                 "scopes": ["read:page:confluence"], "avatarUrl": "https://example.invalid/a.png"},
+                 "scopes": state.granted_scopes.clone(), "avatarUrl": "https://example.invalid/a.png"},
                 {"id": "other-cloud-id", "name": "other", "url": "https://other.atlassian.net",
                  "scopes": [], "avatarUrl": ""}
             ]));
@@ -244,6 +255,12 @@ impl MockAtlassian {
             revocations: 0,
             api_calls: 0,
             api_unauthorized: 0,
+            granted_scopes: pseudoproxy::auth::SCOPES
+                .iter()
+                .filter(|s| **s != "offline_access")
+                .map(|s| (*s).to_owned())
+                .collect(),
+            scope_mismatch: false,
             seq: 0,
         })));
         let auth = MockServer::start().await;

@@ -7,13 +7,13 @@
 use std::collections::BTreeMap;
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Method, Response, StatusCode, header};
+use axum::http::{HeaderValue, Response, StatusCode, header};
 use serde_json::{Value, json};
+
+mod deep;
 
 use super::AppState;
 use super::caller::{Caller, ip_allowed};
-use super::error::ProxyError;
-use super::upstream::UpstreamRequest;
 use crate::auth::TokenStatus;
 
 pub(super) const HEALTH_HEADER: &str = "x-psoxy-health-check";
@@ -23,7 +23,7 @@ pub(super) const HEALTH_HEADER: &str = "x-psoxy-health-check";
 /// passes by itself (token endpoint or source unreachable, throttled, 5xx). The Terraform
 /// module alarms on the first at once and on the second only when it persists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(super) enum Outcome {
     Ok,
     Transient,
     Definitive,
@@ -54,12 +54,15 @@ pub(super) async fn check(state: &AppState, caller: &Caller, deep: bool) -> Resp
         outcome = Outcome::Definitive;
         warnings.push(format!("rules invalid: {diagnostics}"));
     }
-    if deep
-        && outcome == Outcome::Ok
-        && let Err((failure, problem)) = deep_check(state, caller.deadline).await
-    {
-        outcome = failure;
-        warnings.push(problem);
+    let mut scopes = None;
+    if deep && outcome == Outcome::Ok {
+        match deep::check(state, caller.deadline).await {
+            Ok(report) => scopes = Some(report),
+            Err((failure, problem)) => {
+                outcome = failure;
+                warnings.push(problem);
+            }
+        }
     }
     let tokens = state.tokens.status().await;
     if let Some(status) = &tokens
@@ -96,6 +99,9 @@ pub(super) async fn check(state: &AppState, caller: &Caller, deep: bool) -> Resp
     }
     let family = tokens.as_ref().and_then(|t| t.family);
     body.insert("tokenFamily", json!(family));
+    if let Some(scopes) = scopes {
+        body.insert("scopes", json!(scopes));
+    }
     let outcome = tokens.as_ref().and_then(|t| t.last_outcome.clone());
     body.insert("lastRefreshOutcome", json!(outcome));
     body.insert("warningMessages", json!(warnings));
@@ -174,49 +180,6 @@ fn token_health(status: &TokenStatus, warnings: &mut Vec<String>) -> bool {
         ));
     }
     true
-}
-
-/// Obtains a token and asks the source which sites it grants (through the same source
-/// call as every data request); `Err` is how definitive the failure is and a public reason.
-async fn deep_check(
-    state: &AppState,
-    deadline: Option<std::time::Instant>,
-) -> Result<(), (Outcome, String)> {
-    let mut headers = axum::http::HeaderMap::new();
-    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    let request = UpstreamRequest {
-        method: Method::GET,
-        url: format!(
-            "{}/oauth/token/accessible-resources",
-            state.settings.upstream_base.trim_end_matches('/')
-        ),
-        headers,
-        body: None,
-        timeout: state.settings.request_timeout,
-    };
-    let definitive = |why: String| Err((Outcome::Definitive, why));
-    let transient = |why: String| Err((Outcome::Transient, why));
-    match super::source::call(state, request, deadline).await {
-        Ok(answer) if answer.response.status.is_success() => Ok(()),
-        Ok(answer) => {
-            let status = answer.response.status.as_u16();
-            let why = format!("source answered {status} to accessible-resources");
-            match status {
-                429 | 500..=599 => transient(why),
-                _ => definitive(why),
-            }
-        }
-        Err(ProxyError::SourceAuthRevoked(_)) => {
-            definitive("no access token: refresh token revoked; re-run the consent flow".to_owned())
-        }
-        Err(ProxyError::ConnectionSetup(_)) => {
-            definitive("no access token: token parameter missing".to_owned())
-        }
-        Err(ProxyError::ConfigurationFailure(_)) => {
-            transient("no access token: token source unavailable".to_owned())
-        }
-        Err(other) => transient(format!("source unreachable: {other}")),
-    }
 }
 
 /// `https://api.atlassian.com` → `api.atlassian.com` (port kept).
