@@ -274,4 +274,60 @@ mod tests {
             }
         }
     }
+
+    #[tokio::test]
+    async fn consent_waits_for_a_refresh_in_progress_and_its_family_wins() {
+        use crate::clock::ManualClock;
+        use crate::secrets::MemoryStore;
+        let clock = Arc::new(ManualClock::default());
+        let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::with_clock(clock.clone()));
+        store.put("P_REFRESH_TOKEN", "old-family-1").await.unwrap();
+        // A running proxy holds the lock mid-refresh.
+        let refreshing = RefreshLock {
+            store: store.clone(),
+            name: "P_OAUTH_REFRESH_TOKEN_lock".into(),
+            clock: clock.clone(),
+            wait: Duration::from_millis(200),
+            poll: Duration::from_millis(10),
+        }
+        .acquire()
+        .await
+        .unwrap();
+        let consent = Consent {
+            client_id: "id".into(),
+            client_secret: "secret".into(),
+            refresh_token: "new-family-1".into(),
+            issued_at: 1,
+        };
+        let writer = {
+            let (store, clock) = (store.clone(), clock.clone());
+            tokio::spawn(async move { store_consent(&store, "P_", &consent, clock).await })
+        };
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!writer.is_finished(), "consent must wait for the lock");
+        assert_eq!(
+            store.get("P_REFRESH_TOKEN").await.unwrap().unwrap().value,
+            "old-family-1"
+        );
+        // The proxy finishes its rotation, then releases.
+        store.put("P_REFRESH_TOKEN", "old-family-2").await.unwrap();
+        refreshing.release().await;
+        let written = writer.await.unwrap().unwrap();
+        assert!(written.contains(&"P_REFRESH_TOKEN".to_owned()));
+        assert_eq!(
+            store.get("P_REFRESH_TOKEN").await.unwrap().unwrap().value,
+            "new-family-1",
+            "the new family is what stays stored"
+        );
+        assert!(
+            store
+                .get("P_OAUTH_REFRESH_TOKEN_lock")
+                .await
+                .unwrap()
+                .is_none(),
+            "consent released the lock"
+        );
+    }
 }

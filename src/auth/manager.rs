@@ -318,9 +318,11 @@ impl Core {
         }
     }
 
-    /// Retries persisting a rotated refresh token held only in memory — only while the
-    /// store still holds the token it replaced. Skipped while a refresh runs (it persists
-    /// the newest token itself).
+    /// Retries persisting a rotated refresh token held only in memory — under the
+    /// cross-instance lock, and only while the store still holds the token it replaced
+    /// (another instance may be rotating right now: writing outside the lock could put
+    /// this token over the parent it is spending). Skipped while a refresh runs here (it
+    /// persists the newest token itself) or while another instance holds the lock.
     async fn retry_pending_write(&self) {
         if self.inner().pending.is_none() {
             return;
@@ -331,7 +333,17 @@ impl Core {
         let Some(pending) = self.inner().pending.clone() else {
             return;
         };
-        match self.write_rotated(&pending).await {
+        let lock = self.refresh_lock();
+        let guard = match lock.acquire().await {
+            Ok(guard) => guard,
+            Err(error) => {
+                tracing::warn!(parameter = %self.names.refresh_token, %error, "rotated refresh token still pending: the refresh lock is not available");
+                return;
+            }
+        };
+        let written = self.write_rotated(&pending).await;
+        guard.release().await;
+        match written {
             Ok(()) => {
                 tracing::info!(parameter = %self.names.refresh_token, "rotated refresh token settled on retry");
                 self.inner().pending = None;
@@ -438,6 +450,12 @@ impl AccessTokens for TokenManager {
 
     async fn on_rejected(&self, rejected: &str, status: u16, deadline: Option<Instant>) -> Refusal {
         self.core.on_rejected(rejected, status, deadline).await
+    }
+
+    async fn settle(&self) {
+        // The detached refresh task owns the single-flight guard until its write-back is
+        // done; taking the guard therefore waits for it.
+        drop(self.core.flight.lock().await);
     }
 
     async fn status(&self) -> Option<TokenStatus> {

@@ -35,17 +35,21 @@ impl Core {
         if let Some(token) = self.adopt_shared(rejected).await? {
             return Ok(token);
         }
-        let lock = RefreshLock {
+        let guard = self.refresh_lock().acquire().await?;
+        let result = self.critical(rejected, &guard).await;
+        guard.release().await;
+        result
+    }
+
+    /// This instance's handle on the cross-instance refresh lock.
+    pub(super) fn refresh_lock(&self) -> RefreshLock {
+        RefreshLock {
             store: self.store.clone(),
             name: self.names.lock.clone(),
             clock: self.clock.clone(),
             wait: self.config.lock_wait,
             poll: self.config.lock_poll,
-        };
-        let guard = lock.acquire().await?;
-        let result = self.critical(rejected, &guard).await;
-        guard.release().await;
-        result
+        }
     }
 
     /// The shared token, adopted into memory when it has more than a margin left.
@@ -214,9 +218,12 @@ impl Core {
     }
 
     /// Step 5: write the rotated token with retries within the refresh budget, else keep
-    /// it in memory. Before each write the lock is renewed if the work has taken half its
-    /// staleness window, and its ownership re-checked (a holder that lost it still writes
-    /// only over the token it replaced).
+    /// it in memory. Before each write the lock's ownership is re-checked (and the lock
+    /// renewed once the work has taken half its staleness window). A holder that lost the
+    /// lock does not write: whoever took it over has read the parent token and may be
+    /// rotating it right now, and a sibling written under its feet would make it drop its
+    /// own, newer token. The rotated token then stays pending and is written later under
+    /// the lock — only if the store still holds the parent (nobody rotated after all).
     async fn persist_refresh_token(
         &self,
         write: PendingWrite,
@@ -226,18 +233,20 @@ impl Core {
         let mut pause = self.config.write_backoff;
         let attempts = self.config.write_attempts.max(1);
         for attempt in 1..=attempts {
-            if started.elapsed() > LOCK_STALE_AFTER / 2 {
-                match guard.renew(self.clock.now()).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(parameter = %self.names.lock, "refresh lock taken over while refreshing; writing only over the token this refresh replaced")
-                    }
-                    Err(error) => {
-                        tracing::warn!(parameter = %self.names.lock, %error, "cannot renew the refresh lock")
-                    }
+            let still_ours = if started.elapsed() > LOCK_STALE_AFTER / 2 {
+                guard.renew(self.clock.now()).await
+            } else {
+                guard.owned().await
+            };
+            let result = match still_ours {
+                Ok(true) => self.write_rotated(&write).await,
+                Ok(false) => {
+                    tracing::warn!(parameter = %self.names.lock, "refresh lock taken over while refreshing; the rotated token stays pending until it can be written under the lock");
+                    break;
                 }
-            }
-            match self.write_rotated(&write).await {
+                Err(error) => Err(error),
+            };
+            match result {
                 Ok(()) => {
                     self.inner().pending = None;
                     return;

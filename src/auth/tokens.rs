@@ -63,6 +63,9 @@ pub trait AccessTokens: Send + Sync + std::fmt::Debug {
     /// The source answered `status` (401, or 403/404 which Atlassian's gateway may use
     /// for an expired token) to `rejected`: a fresh token to retry with, or why not.
     async fn on_rejected(&self, rejected: &str, status: u16, deadline: Option<Instant>) -> Refusal;
+    /// Waits until no refresh is in flight, so a rotated refresh token is stored before
+    /// the process exits (a local server's shutdown). Nothing to wait for by default.
+    async fn settle(&self) {}
     /// Token-family and refresh state for the health check; `None` for a static token.
     async fn status(&self) -> Option<super::TokenStatus> {
         None

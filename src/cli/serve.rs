@@ -87,13 +87,39 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
     print_banner(&args, &state);
-    let app = proxy::app(Arc::new(state)).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+    let state = Arc::new(state);
+    let app = proxy::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| CliError::Usage(format!("server failed: {e}")))
+        .map_err(|e| CliError::Usage(format!("server failed: {e}")));
+    // A refresh started by a request runs detached from it; let it store the rotated
+    // refresh token before the runtime (and the task with it) is dropped.
+    state.tokens.settle().await;
+    served
+}
+
+/// Ctrl-C, or SIGTERM (what a service manager or container runtime sends).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// The state `serve` runs with, for the process environment `env`: with `--demo`, the

@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, header};
 use super::AppState;
 use super::error::ProxyError;
 use super::upstream::{UpstreamError, UpstreamRequest, UpstreamResponse};
-use crate::auth::{Refusal, TokenError};
+use crate::auth::{Refusal, SCOPE_OR_SITE_HINT, TokenError};
 
 /// The source's answer, and the likely cause of a refusal a fresh token did not cure.
 pub(super) struct Answer {
@@ -46,10 +46,12 @@ pub(super) async fn call(
         });
     }
     match state.tokens.on_rejected(&token, status, deadline).await {
-        Refusal::Retry(fresh) => Ok(Answer {
-            response: send(state, &request, &fresh).await?,
-            hint: None,
-        }),
+        Refusal::Retry(fresh) => {
+            let response = send(state, &request, &fresh).await?;
+            // A fresh token refused as well: the cause is not the token's age.
+            let hint = (response.status.as_u16() == 401).then_some(SCOPE_OR_SITE_HINT);
+            Ok(Answer { response, hint })
+        }
         Refusal::NotCurable { hint } => Ok(Answer { response, hint }),
         Refusal::Failed(error) => Err(token_error(error)),
     }

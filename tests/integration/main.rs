@@ -54,6 +54,11 @@ mod oauth_mock;
 mod oauth_support;
 // OAuth token lifecycle through the app: write-back, timeouts, locks, classification, health.
 mod oauth_lifecycle;
+// Fault-injecting store (gates, lost answers, throttling) and skewed instance clocks.
+mod oauth_chaos;
+// The token family under faults: disconnects at each await point, deadlines, refusal
+// storms, thawed instances, transient failures during a 401 retry, 403/404 expiry.
+mod oauth_faults;
 // OAuth: 3 instances × 50 concurrent requests over moto SSM → one token call.
 mod oauth_moto;
 // OAuth: a simulated year with injected faults, zero revocations, 30-day warning.

@@ -50,6 +50,9 @@ pub(crate) struct MockState {
     pub access: HashMap<String, SystemTime>,
     pub codes: Vec<String>,
     pub faults: VecDeque<Fault>,
+    /// Probability that a token call without a queued fault meets a random one
+    /// (5xx, 429, or a rotation whose answer comes too late).
+    pub random_fault_rate: f64,
     /// How late a `TimeoutAfterRotation` answer comes.
     pub late_by: Duration,
     pub token_calls: usize,
@@ -62,6 +65,11 @@ pub(crate) struct MockState {
     /// The source answers every API call 401 "scope does not match" (a consent that lacks
     /// a scope: no new token cures it).
     pub scope_mismatch: bool,
+    /// Statuses the next API calls answer whatever their token (401: as for a token the
+    /// site no longer accepts; 403/404: how the gateway may report an expired one).
+    pub refuse_next: VecDeque<u16>,
+    /// The last token-endpoint events, for a failing test's message.
+    pub history: VecDeque<String>,
     seq: u64,
 }
 
@@ -106,6 +114,28 @@ impl MockState {
     /// The refresh grant, Atlassian-style. (The error is the HTTP answer itself.)
     #[allow(clippy::result_large_err)]
     fn refresh(&mut self, presented: &str) -> Result<Value, ResponseTemplate> {
+        let before = self.family.as_ref().map(|f| f.current.clone());
+        let result = self.refresh_family(presented);
+        let event = format!(
+            "{:?} presented {presented} current {before:?} → {}",
+            self.clock
+                .now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default(),
+            match &result {
+                Ok(v) => v["refresh_token"].to_string(),
+                Err(_) => "rejected".into(),
+            }
+        );
+        if self.history.len() == 30 {
+            self.history.pop_front();
+        }
+        self.history.push_back(event);
+        result
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn refresh_family(&mut self, presented: &str) -> Result<Value, ResponseTemplate> {
         let now = self.clock.now();
         let Some(family) = self.family.as_mut() else {
             return Err(invalid_grant());
@@ -158,7 +188,18 @@ impl Respond for TokenResponder {
         if body["client_id"] != CLIENT_ID || body["client_secret"] != CLIENT_SECRET {
             return ResponseTemplate::new(401).set_body_json(json!({"error": "access_denied"}));
         }
-        let fault = state.faults.pop_front();
+        let fault = state.faults.pop_front().or_else(|| {
+            (rand::random::<f64>() < state.random_fault_rate).then(|| {
+                const KINDS: [Fault; 5] = [
+                    Fault::Status(500),
+                    Fault::Status(502),
+                    Fault::Status(503),
+                    Fault::Status(429),
+                    Fault::TimeoutAfterRotation,
+                ];
+                KINDS[rand::random_range(0..KINDS.len())]
+            })
+        });
         match fault {
             Some(Fault::Status(code)) => {
                 return ResponseTemplate::new(code).set_body_string("upstream trouble");
@@ -217,6 +258,11 @@ impl Respond for ApiResponder {
                 json!({"code": 401, "message": "Unauthorized; scope does not match"}),
             );
         }
+        if let Some(status) = state.refuse_next.pop_front() {
+            state.api_unauthorized += 1;
+            return ResponseTemplate::new(status)
+                .set_body_json(json!({"code": status, "message": "Refused"}));
+        }
         if state.access.get(token).is_none_or(|expiry| *expiry <= now) {
             state.api_unauthorized += 1;
             return ResponseTemplate::new(401)
@@ -249,6 +295,7 @@ impl MockAtlassian {
             access: HashMap::new(),
             codes: Vec::new(),
             faults: VecDeque::new(),
+            random_fault_rate: 0.0,
             late_by: Duration::from_millis(600),
             token_calls: 0,
             refresh_calls: 0,
@@ -261,6 +308,8 @@ impl MockAtlassian {
                 .map(|s| (*s).to_owned())
                 .collect(),
             scope_mismatch: false,
+            refuse_next: VecDeque::new(),
+            history: VecDeque::new(),
             seq: 0,
         })));
         let auth = MockServer::start().await;

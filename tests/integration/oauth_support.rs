@@ -31,7 +31,7 @@ pub(crate) fn tuning() -> ManagerConfig {
 pub(crate) async fn instance(
     mock: &MockAtlassian,
     store: Arc<dyn SecretStore>,
-    clock: Arc<ManualClock>,
+    clock: Arc<dyn Clock>,
     prefix: &str,
     tuning: ManagerConfig,
 ) -> Arc<AppState> {
@@ -43,7 +43,6 @@ pub(crate) async fn instance(
         ("PATH_TO_INSTANCE_CONFIG", prefix),
         ("PSOXY_SALT", "oauth-test-salt"),
     ]);
-    let clock: Arc<dyn Clock> = clock;
     let settings = config::resolve(env, store.clone(), clock.clone(), Overrides::default()).await;
     let deps = Dependencies {
         store,

@@ -220,6 +220,29 @@ impl Reply {
 pub(crate) async fn invoke(state: Arc<AppState>, event: &Event) -> Reply {
     let request =
         lambda_http::request::from_str(&event.to_json()).expect("valid function-URL event");
+    answer(state, request).await
+}
+
+/// As [`invoke`], inside a Lambda invocation that must be answered within `left`.
+pub(crate) async fn invoke_with_deadline(
+    state: Arc<AppState>,
+    event: &Event,
+    left: std::time::Duration,
+) -> Reply {
+    use lambda_http::RequestExt;
+    let request =
+        lambda_http::request::from_str(&event.to_json()).expect("valid function-URL event");
+    let mut context = lambda_http::Context::default();
+    let deadline = std::time::SystemTime::now() + left;
+    let millis = deadline
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    context.deadline = u64::try_from(millis).unwrap();
+    answer(state, request.with_lambda_context(context)).await
+}
+
+async fn answer(state: Arc<AppState>, request: lambda_http::Request) -> Reply {
     let response: Response<Body> = proxy::app(state).oneshot(request).await.unwrap();
     let (parts, body) = response.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX)

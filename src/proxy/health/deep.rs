@@ -93,7 +93,10 @@ fn scopes(state: &AppState, body: &[u8]) -> Result<ScopeReport, String> {
     };
     let missing = missing_scopes(&site.scopes);
     let report = ScopeReport {
-        needed: SCOPES.into_iter().filter(|s| *s != "offline_access").collect(),
+        needed: SCOPES
+            .into_iter()
+            .filter(|s| *s != "offline_access")
+            .collect(),
         granted: site.scopes.clone(),
         missing: missing.clone(),
     };
