@@ -119,6 +119,35 @@ fn hex_digit(nibble: u8) -> char {
     char::from(b"0123456789ABCDEF"[usize::from(nibble & 0x0f)])
 }
 
+/// `text` with every escape of an unreserved character but `.` decoded (`%7E` → `~`,
+/// `%41` → `A`; RFC 3986 §6.2.2.2 says they are the same text). Everything that looks at
+/// a request (the rules gate, token reversal) then sees one spelling of each value, so
+/// `p%7E…` is a token like `p~…`. `%2E` stays encoded: decoding it could make a dot
+/// segment after the path was judged.
+pub fn normalize_unreserved(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('%') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = bytes.get(i + 1..i + 3).and_then(hex_byte)
+            && (b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~'))
+        {
+            out.push(char::from(b));
+            i += 3;
+            continue;
+        }
+        // Copy one whole UTF-8 character.
+        let len = text[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&text[i..i + len]);
+        i += len;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
@@ -173,6 +202,24 @@ mod tests {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'-' | b'_' | b'~'))
             );
+        }
+    }
+
+    #[test]
+    fn unreserved_escapes_are_normalized_and_nothing_else() {
+        let cases = [
+            ("p%7Eabc", "p~abc"),
+            ("p%7eabc", "p~abc"),
+            ("%41%62%2D%5F%30", "Ab-_0"),
+            ("%2e%2E", "%2e%2E"),
+            ("a%2Fb%3Dc%26d%25", "a%2Fb%3Dc%26d%25"),
+            ("%7", "%7"),
+            ("%zz", "%zz"),
+            ("caf%C3%A9 é %7E", "caf%C3%A9 é ~"),
+            ("plain", "plain"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalize_unreserved(input), want, "{input}");
         }
     }
 }

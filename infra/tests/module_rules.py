@@ -75,8 +75,9 @@ REQUIRED_ENV = {
 # Written by `pseudoproxy auth` and the token manager (OAuth contract §7); accepted before
 # that code lands in src/, after which the literal scan finds it anyway.
 CONTRACT_PARAMETERS = {"TOKEN_FAMILY"}
-# added by the Rust side of issue 15; remove once in src/
-CONTRACT_ENV = {"SECRETS_STORE", "PATH_PREFIX", "CUSTOM_RULES_SHA"}
+# Environment variables Terraform sets before the binary reads them (none now: SECRETS_STORE,
+# PATH_PREFIX and CUSTOM_RULES_SHA are in src/config/names.rs).
+CONTRACT_ENV: set[str] = set()
 # The salt and encryption key as stored (resource type, name, value attribute or None).
 SHARED_SECRET_RESOURCES = [
     ("aws_ssm_parameter", "salt", "value"),

@@ -29,15 +29,28 @@ pub struct AuthArgs {
     /// OAuth client id of the Atlassian app (else PSEUDOPROXY_CLIENT_ID, else prompted).
     #[arg(long, env = "PSEUDOPROXY_CLIENT_ID")]
     pub client_id: Option<String>,
-    /// Where to store: `ssm` (Parameter Store; honours AWS_ENDPOINT_URL) or `file`.
-    #[arg(long, default_value = "file", value_parser = ["ssm", "file"])]
+    /// Where to store the new token family (required: there is no safe default):
+    /// `ssm` (SSM Parameter Store), `secrets-manager` (AWS Secrets Manager), or the path of
+    /// a local secrets file (JSON object of name → value, what `serve --store FILE` reads;
+    /// `file` means `--file`). The AWS stores honour AWS_ENDPOINT_URL and the usual
+    /// credential chain.
+    #[arg(long, alias = "secrets")]
     pub store: String,
-    /// The local secrets file for `--store file` (what `serve --secrets FILE` reads).
-    #[arg(long, default_value = "pseudoproxy-secrets.json")]
+    /// The local secrets file for `--store file`.
+    #[arg(long, default_value = "pseudoproxy-secrets.json", hide = true)]
     pub file: PathBuf,
-    /// Parameter name prefix, e.g. `PSOXY_CONFLUENCE_CLOUD_` or `/psoxy/confluence/`.
+    /// Parameter name prefix the proxy reads (`PATH_TO_INSTANCE_CONFIG`, the Terraform
+    /// output `instance_prefix`), e.g. `PSOXY_CONFLUENCE_CLOUD_` or `/psoxy/confluence/`.
+    /// Required and non-empty for `ssm` and `secrets-manager`.
     #[arg(long, default_value = "")]
     pub prefix: String,
+    /// AWS region of the store (else AWS_REGION / the profile's region).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// KMS key (id, alias or ARN) that encrypts what is written (PSOXY_KMS_KEY_ID, the
+    /// Terraform output of the module's key); else the store's default key.
+    #[arg(long, env = "PSOXY_KMS_KEY_ID")]
+    pub kms_key_id: Option<String>,
     /// Local callback port; register `http://localhost:<port>/callback` in the app.
     #[arg(long, default_value_t = 8976)]
     pub port: u16,
@@ -48,17 +61,18 @@ pub struct AuthArgs {
     #[arg(long)]
     pub site: Option<String>,
     /// Authorize endpoint (tests point it at a mock).
-    #[arg(long, default_value = DEFAULT_AUTHORIZE_URL)]
+    #[arg(long, default_value = DEFAULT_AUTHORIZE_URL, hide = true)]
     pub authorize_url: String,
-    /// Token endpoint.
+    /// Token endpoint (tests point it at a mock).
     #[arg(
         long,
         env = crate::config::names::REFRESH_ENDPOINT,
-        default_value = "https://auth.atlassian.com/oauth/token"
+        default_value = "https://auth.atlassian.com/oauth/token",
+        hide = true
     )]
     pub token_url: String,
-    /// API base for accessible-resources.
-    #[arg(long, default_value = "https://api.atlassian.com")]
+    /// API base for accessible-resources (tests point it at a mock).
+    #[arg(long, default_value = "https://api.atlassian.com", hide = true)]
     pub api_base: String,
 }
 
@@ -71,6 +85,11 @@ pub(super) fn run(args: AuthArgs) -> Result<(), CliError> {
 }
 
 async fn consent_flow(args: AuthArgs) -> Result<(), CliError> {
+    let target = StoreTarget::of(&args)?;
+    // Before anything an operator does in a browser: a new family that cannot be stored
+    // is a family lost (its first refresh token exists only in this process).
+    let store = target.open(&args).await;
+    check_store(&store, &args.prefix, &target).await?;
     let redirect_uri = format!("http://localhost:{}/callback", args.port);
     print_setup(&redirect_uri);
     let mut stdin = std::io::stdin().lock();
@@ -128,7 +147,6 @@ async fn consent_flow(args: AuthArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| usage(e.into()))?;
     let site = choose_site(&sites, args.site.as_deref(), &mut stdin)?;
-    let store = open_store(&args).await;
     let consent = Consent {
         client_id,
         client_secret,
@@ -255,9 +273,81 @@ fn choose_site(
         .ok_or_else(|| CliError::Usage(format!("not a site number: {choice}")))
 }
 
-async fn open_store(args: &AuthArgs) -> Arc<dyn SecretStore> {
-    match args.store.as_str() {
-        "ssm" => Arc::new(crate::config::store::ssm(&Env::from_process()).await),
-        _ => Arc::new(FileStore::new(&args.file)),
+/// Where `--store` says the family goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum StoreTarget {
+    Aws(crate::config::store::AwsStore),
+    File(PathBuf),
+}
+
+impl StoreTarget {
+    /// Reads `--store` and refuses what would put a family where no proxy looks.
+    fn of(args: &AuthArgs) -> Result<StoreTarget, CliError> {
+        use crate::config::store::AwsStore;
+        let target = match args.store.trim() {
+            "" => {
+                return Err(CliError::Usage(
+                    "--store must name ssm, secrets-manager or a file".into(),
+                ));
+            }
+            "ssm" => StoreTarget::Aws(AwsStore::ParameterStore),
+            "secrets-manager" => StoreTarget::Aws(AwsStore::SecretsManager),
+            "file" => StoreTarget::File(args.file.clone()),
+            path => StoreTarget::File(PathBuf::from(path)),
+        };
+        if matches!(target, StoreTarget::Aws(_)) && args.prefix.trim().is_empty() {
+            return Err(CliError::Usage(
+                "--prefix is required with an AWS store: give the instance prefix the proxy reads (Terraform output instance_prefix, e.g. PSOXY_CONFLUENCE_CLOUD_); without it the tokens would land at the store's root where the function never looks".into(),
+            ));
+        }
+        Ok(target)
+    }
+
+    async fn open(&self, args: &AuthArgs) -> Arc<dyn SecretStore> {
+        match self {
+            StoreTarget::Aws(aws) => {
+                aws.open_with(args.kms_key_id.clone(), args.region.as_deref())
+                    .await
+            }
+            StoreTarget::File(path) => Arc::new(FileStore::new(path)),
+        }
+    }
+}
+
+/// Proves the store takes a write under `prefix` (credentials, region, KMS key) by taking
+/// and releasing the instance's refresh lock — the parameter the proxy itself writes —
+/// before the consent screen.
+async fn check_store(
+    store: &Arc<dyn SecretStore>,
+    prefix: &str,
+    target: &StoreTarget,
+) -> Result<(), CliError> {
+    let lock = crate::auth::RefreshLock {
+        store: store.clone(),
+        name: crate::config::full_name(prefix, crate::config::names::REFRESH_LOCK),
+        clock: Arc::new(crate::clock::SystemClock),
+        wait: Duration::from_secs(30),
+        poll: Duration::from_millis(200),
+    };
+    let where_ = match target {
+        StoreTarget::Aws(aws) => format!("{aws:?}"),
+        StoreTarget::File(path) => path.display().to_string(),
+    };
+    // A read first: an unreachable store or missing credentials fail at once, not after
+    // the lock's wait.
+    if let Err(error) = store.get(&lock.name).await {
+        return Err(CliError::Usage(format!(
+            "cannot write to the store ({where_}, prefix `{prefix}`) — check credentials, --region and --kms-key-id before consenting: {error}"
+        )));
+    }
+    match lock.acquire().await {
+        Ok(guard) => {
+            guard.release().await;
+            println!("Store checked: {where_} accepts writes under prefix `{prefix}`.");
+            Ok(())
+        }
+        Err(error) => Err(CliError::Usage(format!(
+            "cannot write to the store ({where_}, prefix `{prefix}`) — check credentials, --region and --kms-key-id before consenting: {error}"
+        ))),
     }
 }

@@ -169,11 +169,13 @@ async fn serve_state(args: &ServeArgs, env: Env, demo_dir: &Path) -> Result<AppS
         .map_err(|e| CliError::Usage(e.to_string()))
 }
 
-/// `--secrets ssm` (SSM Parameter Store, honouring `AWS_ENDPOINT_URL`), `--secrets FILE`
+/// `--secrets ssm` (SSM Parameter Store, honouring `AWS_ENDPOINT_URL`), `--secrets
+/// secrets-manager` (AWS Secrets Manager), `--secrets FILE`
 /// (the local file store: JSON, mode 0600, atomic writes), or nothing (in memory).
 async fn secret_store(spec: Option<&str>, env: &Env) -> Arc<dyn SecretStore> {
     match spec {
-        Some("ssm") => Arc::new(config::store::ssm(env).await),
+        Some("ssm") => config::store::AwsStore::ParameterStore.open(env).await,
+        Some("secrets-manager") => config::store::AwsStore::SecretsManager.open(env).await,
         Some(path) => Arc::new(FileStore::new(path)),
         None => Arc::new(MemoryStore::with(&[])),
     }

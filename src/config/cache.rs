@@ -26,6 +26,8 @@ pub(crate) struct Entry {
     pub value: Option<String>,
     /// The store refused access (counted as absent; reported for required settings).
     pub denied: bool,
+    /// When the store last changed the parameter (absent: unknown).
+    pub last_modified: Option<std::time::SystemTime>,
 }
 
 #[derive(Default)]
@@ -85,6 +87,7 @@ mod tests {
         Entry {
             value: Some(value.into()),
             denied: false,
+            last_modified: None,
         }
     }
 

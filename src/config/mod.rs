@@ -13,7 +13,7 @@ pub(crate) mod resolve;
 pub(crate) mod rules_param;
 pub(crate) mod settings;
 mod startup;
-pub(crate) mod store;
+pub mod store;
 
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ pub struct ProxySettings {
     /// Base URL of the upstream API, e.g. `https://api.atlassian.com` (from `TARGET_HOST`,
     /// which must be https in Lambda; `serve --upstream` and tests may point anywhere).
     pub upstream_base: String,
-    /// `REQUEST_TIMEOUT_SECONDS` (default 55).
+    /// `REQUEST_TIMEOUT_SECONDS` (default 180, Psoxy's).
     pub request_timeout: Duration,
     /// `IS_DEVELOPMENT_MODE`.
     pub development_mode: bool,
@@ -47,8 +47,11 @@ pub struct ProxySettings {
     pub allowed_ip_blocks: Option<Vec<IpNet>>,
     /// `ALLOWED_CALLER_ARNS`; `None` = any IAM caller the function URL admitted.
     pub allowed_caller_arns: Option<Vec<String>>,
-    /// A path prefix to strip before matching (API-Gateway style routes).
+    /// `PATH_PREFIX`: stripped from request paths that start with it (an API Gateway stage
+    /// or base path mapping), e.g. `/prod`.
     pub path_prefix: Option<String>,
+    /// `CUSTOM_RULES_SHA`: the SHA-1 of the custom rules this deployment means to serve.
+    pub expected_rules_sha: Option<String>,
     /// The function name (Lambda), stripped when it is the first path segment.
     pub function_name: Option<String>,
     /// Salt, keys and email options for pseudonyms.
@@ -65,6 +68,9 @@ pub struct ProxySettings {
     pub missing: Vec<String>,
     /// Non-fatal configuration warnings for the health check.
     pub warnings: Vec<String>,
+    /// The latest store modification among the configuration parameters read
+    /// (`configPropertiesLastModified`); `None` when everything came from the environment.
+    pub config_last_modified: Option<std::time::SystemTime>,
 }
 
 /// The rules a deployment serves.

@@ -48,6 +48,13 @@ pub(crate) const PATH_TO_SHARED_CONFIG: &str = "PATH_TO_SHARED_CONFIG";
 pub(crate) const PSOXY_KMS_KEY_ID: &str = "PSOXY_KMS_KEY_ID";
 pub(crate) const AWS_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
 pub(crate) const AWS_LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
+/// `AWS_SSM_PARAMETER_STORE` (default) or `AWS_SECRETS_MANAGER`, case-insensitive (Psoxy's).
+pub(crate) const SECRETS_STORE: &str = "SECRETS_STORE";
+/// A path prefix trimmed from request paths (an API Gateway stage or base path).
+pub(crate) const PATH_PREFIX: &str = "PATH_PREFIX";
+/// The SHA-1 of the custom rules the deployment means to serve (Terraform sets it, so a
+/// rules change redeploys the function); a mismatch is a health-check warning.
+pub(crate) const CUSTOM_RULES_SHA: &str = "CUSTOM_RULES_SHA";
 /// A JSON file of parameters replacing the store on Lambda (local runs, `cargo lambda`).
 pub(crate) const PSEUDOPROXY_SECRETS_FILE: &str = "PSEUDOPROXY_SECRETS_FILE";
 /// `serve`'s bearer token (also read by `call` and `export`).
@@ -102,8 +109,16 @@ const fn lifecycle(name: &'static str, read_at_start: bool) -> Setting {
     }
 }
 
+/// Whether `short` is configuration an operator sets (not a token-lifecycle parameter
+/// the proxy writes itself).
+pub(crate) fn is_configuration(short: &str) -> bool {
+    SETTINGS
+        .iter()
+        .any(|s| s.name == short && s.origin == Origin::Layered)
+}
+
 /// Every setting, in the order start-up reads them.
-pub(crate) const SETTINGS: [Setting; 33] = [
+pub(crate) const SETTINGS: [Setting; 36] = [
     layered(TARGET_HOST, false),
     layered(REQUEST_TIMEOUT_SECONDS, false),
     layered(SOURCE, false),
@@ -137,6 +152,9 @@ pub(crate) const SETTINGS: [Setting; 33] = [
     environment(AWS_LAMBDA_RUNTIME_API),
     environment(PSEUDOPROXY_SECRETS_FILE),
     environment(PSEUDOPROXY_AUTH_TOKEN),
+    environment(SECRETS_STORE),
+    environment(PATH_PREFIX),
+    environment(CUSTOM_RULES_SHA),
 ];
 
 /// Whether `name` is a secret setting (never taken from the environment in Lambda mode).

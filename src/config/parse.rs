@@ -57,6 +57,32 @@ pub fn timeout_seconds(value: &str) -> Result<Duration, String> {
     }
 }
 
+/// `PATH_PREFIX`: `None` when unset or `/`; otherwise `/segment[/segment…]` without a
+/// trailing `/`. Refused: anything with a query, a fragment, `..`, or characters a path
+/// segment may not hold unencoded.
+pub fn path_prefix(value: Option<&str>) -> Result<Option<String>, String> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let trimmed = value.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    let valid = trimmed.starts_with('/')
+        && trimmed[1..].split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~$".contains(&b))
+        });
+    match valid {
+        true => Ok(Some(trimmed.to_owned())),
+        false => Err("expected a path such as /prod: segments of letters, digits, -._~$".into()),
+    }
+}
+
 /// `TARGET_HOST` (a host, optionally with port, or a URL) → base URL without a trailing
 /// `/`. Plain `http://` is refused when `require_https` (Lambda) unless the host is a
 /// loopback address (the Lambda emulator's end-to-end test; nothing listens there on a

@@ -69,6 +69,9 @@ pub struct ConfigResolver {
     instance_prefix: String,
     shared_prefix: String,
     cache: ParameterCache,
+    /// The latest store modification among the settings resolved from parameters
+    /// (the health check's `configPropertiesLastModified`).
+    latest_change: std::sync::Mutex<Option<std::time::SystemTime>>,
 }
 
 impl ConfigResolver {
@@ -81,6 +84,7 @@ impl ConfigResolver {
             store,
             clock,
             cache: ParameterCache::default(),
+            latest_change: std::sync::Mutex::new(None),
         }
     }
 
@@ -137,6 +141,11 @@ impl ConfigResolver {
         }
     }
 
+    /// The latest store modification among the settings resolved from parameters so far.
+    pub fn latest_change(&self) -> Option<std::time::SystemTime> {
+        self.latest_change.lock().ok().and_then(|l| *l)
+    }
+
     /// Forgets cached values of `short` (call after writing it).
     pub fn invalidate(&self, short: &str) {
         self.cache.invalidate(&self.instance_name(short));
@@ -157,6 +166,13 @@ impl ConfigResolver {
         }
         for (name, ttl) in self.parameter_names(short) {
             let entry = self.read(&name, ttl, fresh).await?;
+            // Configuration only: the token lifecycle's own writes are not changes of it.
+            if let Some(at) = entry.last_modified.filter(|_| entry.value.is_some())
+                && super::names::is_configuration(short)
+                && let Ok(mut latest) = self.latest_change.lock()
+            {
+                *latest = (*latest).max(Some(at));
+            }
             if entry.denied {
                 lookup.denied.push(name.clone());
             }
@@ -246,6 +262,7 @@ fn entry_of(
 ) -> Result<Entry, SecretError> {
     match result {
         Ok(parameter) => Ok(Entry {
+            last_modified: parameter.as_ref().map(|p| p.last_modified),
             value: parameter.map(|p| p.value).filter(|v| !is_placeholder(v)),
             denied: false,
         }),
@@ -254,6 +271,7 @@ fn entry_of(
             Ok(Entry {
                 value: None,
                 denied: true,
+                last_modified: None,
             })
         }
         Err(error) => Err(error),

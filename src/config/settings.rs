@@ -16,7 +16,9 @@ use crate::pseudonym::PseudonymConfig;
 /// Defaults (docs/configuration.md).
 pub(crate) const DEFAULT_TARGET_HOST: &str = "api.atlassian.com";
 pub(crate) const DEFAULT_SOURCE: &str = "confluence";
-pub(crate) const DEFAULT_REQUEST_TIMEOUT_SECONDS: u64 = 55;
+/// Psoxy's default upstream timeout; the Terraform module sizes the Lambda timeout to
+/// fit it (docs/oauth.md, "Sizing the Lambda timeout").
+pub(crate) const DEFAULT_REQUEST_TIMEOUT_SECONDS: u64 = 180;
 
 /// What reading the settings noticed beyond the values themselves.
 #[derive(Default)]
@@ -59,7 +61,13 @@ impl ConfigResolver {
             allowed_caller_arns: self
                 .allow_list(ALLOWED_CALLER_ARNS, parse::caller_arns, &mut notes)
                 .await?,
-            path_prefix: None,
+            path_prefix: parse::path_prefix(self.env().get(PATH_PREFIX))
+                .map_err(invalid(PATH_PREFIX))?,
+            expected_rules_sha: self
+                .env()
+                .get(CUSTOM_RULES_SHA)
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty()),
             function_name: self.env().get(AWS_LAMBDA_FUNCTION_NAME).map(str::to_owned),
             pseudonym: self.pseudonym(&mut notes).await?,
             rules: self.rules(&mut notes).await?,
@@ -67,6 +75,7 @@ impl ConfigResolver {
             auth,
             missing: notes.missing,
             warnings: notes.warnings,
+            config_last_modified: self.latest_change(),
         })
     }
 

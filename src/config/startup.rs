@@ -57,6 +57,7 @@ fn unusable(resolver: &ConfigResolver, problem: String) -> ProxySettings {
         allowed_ip_blocks: None,
         allowed_caller_arns: None,
         path_prefix: None,
+        expected_rules_sha: None,
         function_name: None,
         pseudonym: PseudonymConfig::default(),
         rules: RulesChoice::Shipped,
@@ -66,5 +67,6 @@ fn unusable(resolver: &ConfigResolver, problem: String) -> ProxySettings {
         },
         missing: vec![problem],
         warnings: Vec::new(),
+        config_last_modified: None,
     }
 }

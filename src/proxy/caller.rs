@@ -1,7 +1,8 @@
 //! Who is calling: source IP and IAM principal, and the allow-lists (docs/proxy.md, "Pipeline").
 //!
-//! On Lambda both come from the function-URL request context (`http.sourceIp`,
-//! `authorizer.iam.userArn`), which AWS fills in; `X-Forwarded-For` is never trusted
+//! On Lambda both come from the request context AWS fills in: for a function URL or an
+//! API Gateway HTTP API (payload 2.0) `http.sourceIp` and `authorizer.iam.userArn`, for
+//! an API Gateway REST API (payload 1.0) `identity.sourceIp` and `identity.userArn`; `X-Forwarded-For` is never trusted
 //! (a caller can write it). On `serve` the IP is the TCP peer and there is no principal.
 //!
 //! ARN matching: an allowed ARN matches the caller's `userArn` exactly; an allowed IAM
@@ -35,21 +36,26 @@ pub(super) struct Caller {
 impl Caller {
     pub(super) fn of<B>(request: &Request<B>) -> Caller {
         let mut caller = Caller::default();
-        if let Some(RequestContext::ApiGatewayV2(context)) =
-            request.extensions().get::<RequestContext>()
-        {
-            caller.via_function_url = true;
-            caller.request_id = context.request_id.clone();
-            caller.ip = context
-                .http
-                .source_ip
-                .as_deref()
-                .and_then(|ip| ip.parse().ok());
-            caller.principal = context
-                .authorizer
-                .as_ref()
-                .and_then(|a| a.iam.as_ref())
-                .and_then(|iam| iam.user_arn.clone());
+        match request.extensions().get::<RequestContext>() {
+            // Function URL, or API Gateway HTTP API (payload 2.0), IAM authorization.
+            Some(RequestContext::ApiGatewayV2(context)) => {
+                caller.via_function_url = true;
+                caller.request_id = context.request_id.clone();
+                caller.ip = parse_ip(context.http.source_ip.as_deref());
+                caller.principal = context
+                    .authorizer
+                    .as_ref()
+                    .and_then(|a| a.iam.as_ref())
+                    .and_then(|iam| iam.user_arn.clone());
+            }
+            // API Gateway REST API (payload 1.0), AWS_IAM authorization.
+            Some(RequestContext::ApiGatewayV1(context)) => {
+                caller.via_function_url = true;
+                caller.request_id = context.request_id.clone();
+                caller.ip = parse_ip(context.identity.source_ip.as_deref());
+                caller.principal = context.identity.user_arn.clone();
+            }
+            _ => {}
         }
         if let Some(context) = lambda_http::RequestExt::lambda_context_ref(request) {
             caller.deadline = deadline_of(context.deadline);
@@ -62,6 +68,10 @@ impl Caller {
         }
         caller
     }
+}
+
+fn parse_ip(text: Option<&str>) -> Option<IpAddr> {
+    text.and_then(|ip| ip.parse().ok())
 }
 
 /// The `Instant` of a deadline given in epoch milliseconds (Lambda's context).

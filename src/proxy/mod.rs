@@ -39,6 +39,11 @@ use crate::rules::RuleSet;
 /// Our version, as sent in `X-Psoxy-Psoxy-Version` and `User-Agent`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The `User-Agent` of upstream calls (also the health check's `userAgent`).
+pub(crate) fn user_agent() -> String {
+    format!("pseudoproxy/{VERSION}")
+}
+
 /// Everything the pipeline needs; built once by [`build`], shared by every request,
 /// never changed.
 #[derive(Debug)]

@@ -99,6 +99,7 @@ async fn run(
         .await
         .map_err(|_| ProxyError::InvalidRequest("request body too large"))?;
     audit.bytes_in = body.len();
+    check_pseudonym_implementation(&parts.headers)?;
     // Steps 5 and 6.
     // lambda_http normalizes the URI (dot segments, `%2e`) with a URL parser; the rules
     // must see the path exactly as the caller sent it, so prefer the raw one.
@@ -106,11 +107,17 @@ async fn run(
         "" => parts.uri.path(),
         raw => raw,
     };
+    let unprefixed = target::strip_path_prefix(raw_path, settings.path_prefix.as_deref());
     let own = Target {
-        path: target::strip_function_name(raw_path, settings.function_name.as_deref()),
+        path: target::strip_function_name(&unprefixed, settings.function_name.as_deref()),
         query: parts.uri.query().map(str::to_owned),
     };
     let mut target = target::apply_overrides(own, &parts.headers)?;
+    // One spelling of each value for the gate and token reversal (`p%7E…` is `p~…`).
+    target.path = crate::percent::normalize_unreserved(&target.path).into_owned();
+    target.query = target
+        .query
+        .map(|q| crate::percent::normalize_unreserved(&q).into_owned());
     target.path = target::expand_short_path(&target.path, settings.confluence_cloud_id.as_deref());
     target::check_cloud_id(&target.path, settings.confluence_cloud_id.as_deref())?;
     audit.query_shape = target.query.as_deref().map(|q| query_shape(q, &[]));
@@ -288,11 +295,34 @@ fn forward_headers(incoming: &HeaderMap, rules: &RuleSet, endpoint: &Endpoint) -
         }
     }
     out.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    if let Ok(agent) = HeaderValue::from_str(&format!("pseudoproxy/{VERSION}")) {
+    if let Ok(agent) = HeaderValue::from_str(&super::user_agent()) {
         out.insert(header::USER_AGENT, agent);
     }
     out
 }
+
+/// `X-Psoxy-Pseudonym-Implementation`: absent or `v0.4` (what this proxy makes). Psoxy's
+/// legacy `v0.3` is refused, as Psoxy refuses it, rather than answered with pseudonyms
+/// the caller would take for v0.3 ones.
+fn check_pseudonym_implementation(headers: &HeaderMap) -> Result<(), ProxyError> {
+    let Some(value) = headers.get(PSEUDONYM_IMPLEMENTATION_HEADER) else {
+        return Ok(());
+    };
+    match value.to_str().map(str::trim) {
+        Ok(v) if v.eq_ignore_ascii_case("v0.4") || v.eq_ignore_ascii_case("default") => Ok(()),
+        Ok(v) if v.eq_ignore_ascii_case("v0.3") || v.eq_ignore_ascii_case("legacy") => {
+            Err(ProxyError::InvalidRequest(
+                "X-Psoxy-Pseudonym-Implementation v0.3 (legacy) is not supported: this proxy makes v0.4 pseudonyms only",
+            ))
+        }
+        _ => Err(ProxyError::InvalidRequest(
+            "unknown X-Psoxy-Pseudonym-Implementation (supported: v0.4)",
+        )),
+    }
+}
+
+/// The request header naming the pseudonym implementation the caller expects.
+const PSEUDONYM_IMPLEMENTATION_HEADER: &str = "x-psoxy-pseudonym-implementation";
 
 /// `method` in upper case (`get` → `GET`), the spelling the rules and the upstream see.
 fn canonical_method(method: &Method) -> Method {

@@ -34,7 +34,11 @@ pub(super) fn pass_through(upstream: &HeaderMap, out: &mut HeaderMap, links: &Li
         let passes = PASS_THROUGH.contains(&n)
             || n.starts_with("x-ratelimit-")
             || n.starts_with("ratelimit-")
-            || n == "ratelimit";
+            || n == "ratelimit"
+            // Atlassian's points-based limits (2026): `Beta-RateLimit`,
+            // `Beta-RateLimit-Policy`, `X-Beta-RateLimit-Reason`, `-NearLimit`, `-Reset`.
+            || n.starts_with("beta-ratelimit")
+            || n.starts_with("x-beta-ratelimit-");
         if !passes {
             continue;
         }

@@ -135,8 +135,8 @@ pub fn memory_store_from_file(path: &std::path::Path) -> Result<MemoryStore, Str
     Ok(MemoryStore::with(&pairs))
 }
 
-/// The Lambda front door's state: SSM Parameter Store (honouring
-/// `AWS_ENDPOINT_URL[_SSM]`), or the `PSEUDOPROXY_SECRETS_FILE` fixture for local runs.
+/// The Lambda front door's state: SSM Parameter Store or Secrets Manager (`SECRETS_STORE`,
+/// honouring `AWS_ENDPOINT_URL`), or the `PSEUDOPROXY_SECRETS_FILE` fixture for local runs.
 ///
 /// The shipped rules are compiled on the blocking pool meanwhile: CPU work that overlaps
 /// building the SSM client and waiting for the settings.
@@ -149,7 +149,7 @@ pub async fn lambda_state_from(env: Env) -> Result<AppState, String> {
     let shipped_rules = ShippedRules::compile_in_background();
     let store: Arc<dyn SecretStore> = match env.get(PSEUDOPROXY_SECRETS_FILE) {
         Some(path) => Arc::new(memory_store_from_file(std::path::Path::new(path))?),
-        None => Arc::new(config::store::ssm(&env).await),
+        None => config::store::AwsStore::from_env(&env)?.open(&env).await,
     };
     let upstream: Arc<dyn Upstream> = Arc::new(ReqwestUpstream::new().map_err(|e| e.to_string())?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);

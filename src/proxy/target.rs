@@ -97,6 +97,16 @@ pub(super) fn check_cloud_id(path: &str, cloud_id: Option<&str>) -> Result<(), P
     }
 }
 
+/// Strips `PATH_PREFIX` when the path starts with it as whole segments (`/prod/wiki` →
+/// `/wiki`, `/prod` → `/`; `/production/wiki` is left alone).
+pub(super) fn strip_path_prefix(path: &str, prefix: Option<&str>) -> String {
+    match prefix.and_then(|p| path.strip_prefix(p)) {
+        Some("") => "/".to_owned(),
+        Some(rest) if rest.starts_with('/') => rest.to_owned(),
+        _ => path.to_owned(),
+    }
+}
+
 /// Strips a leading `/<function name>` segment (Psoxy's API-Gateway style URLs).
 pub(super) fn strip_function_name(path: &str, function_name: Option<&str>) -> String {
     let rest = function_name
@@ -154,6 +164,14 @@ mod tests {
         assert_eq!(strip_function_name("/fn/wiki", Some("fn")), "/wiki");
         assert_eq!(strip_function_name("/fnx/wiki", Some("fn")), "/fnx/wiki");
         assert_eq!(strip_function_name("/fn", Some("fn")), "/");
+        assert_eq!(strip_path_prefix("/prod/wiki/x", Some("/prod")), "/wiki/x");
+        assert_eq!(strip_path_prefix("/prod", Some("/prod")), "/");
+        assert_eq!(
+            strip_path_prefix("/production/wiki", Some("/prod")),
+            "/production/wiki"
+        );
+        assert_eq!(strip_path_prefix("/wiki", Some("/prod")), "/wiki");
+        assert_eq!(strip_path_prefix("/wiki", None), "/wiki");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Secret and parameter stores behind one trait (docs/configuration.md).
 //!
 //! I/O EDGE. [`SecretStore`] is the seam between the proxy and where its salt, keys,
-//! OAuth client secret and rotating tokens live: AWS SSM Parameter Store on Lambda, a
+//! OAuth client secret and rotating tokens live: AWS SSM Parameter Store (or Secrets
+//! Manager, `SECRETS_STORE=AWS_SECRETS_MANAGER`) on Lambda, a
 //! local JSON file for `serve` and the CLI, memory for tests. Every implementation has
 //! the same semantics, including create-if-absent (the refresh lock relies on it).
 //!
@@ -13,6 +14,7 @@ mod memory;
 mod meter;
 #[cfg(test)]
 pub(crate) mod recording;
+mod secrets_manager;
 mod ssm;
 
 use std::time::SystemTime;
@@ -21,6 +23,7 @@ pub use file::FileStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "bench-hooks")]
 pub use meter::{RoundTrips, round_trips};
+pub use secrets_manager::SecretsManagerStore;
 pub use ssm::SsmStore;
 
 /// One stored parameter.
@@ -85,4 +88,74 @@ pub trait SecretStore: Send + Sync + std::fmt::Debug {
     async fn create_if_absent(&self, name: &str, value: &str) -> Result<bool, SecretError>;
     /// Delete; deleting a missing parameter is not an error.
     async fn delete(&self, name: &str) -> Result<(), SecretError>;
+}
+
+/// Error codes AWS services use for "slow down".
+const THROTTLING_CODES: [&str; 5] = [
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "TooManyUpdates",
+];
+
+/// Classifies an AWS service error by error code and HTTP status (SSM and Secrets Manager
+/// share the classes).
+fn classify_code(name: String, code: &str, status: u16) -> SecretError {
+    if code.starts_with("AccessDenied") {
+        SecretError::AccessDenied { name }
+    } else if THROTTLING_CODES.contains(&code) || status >= 500 || status == 429 {
+        SecretError::Transient {
+            name,
+            reason: format!("{code} (HTTP {status})"),
+        }
+    } else {
+        SecretError::Failed {
+            name,
+            reason: format!("{code} (HTTP {status})"),
+        }
+    }
+}
+
+/// Classifies an SDK failure that is not a service answer (timeouts, connections).
+fn classify_failure<E>(
+    name: &str,
+    error: &aws_sdk_ssm::error::SdkError<E, aws_sdk_ssm::config::http::HttpResponse>,
+) -> SecretError {
+    use aws_sdk_ssm::error::SdkError;
+    let transient = |reason: &str| SecretError::Transient {
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    };
+    match error {
+        SdkError::TimeoutError(_) => transient("timed out"),
+        SdkError::DispatchFailure(d) if d.is_user() => SecretError::Failed {
+            name: name.to_owned(),
+            reason: "request could not be sent (client configuration)".into(),
+        },
+        SdkError::DispatchFailure(_) => transient("connection failed"),
+        SdkError::ResponseError(_) => transient("unreadable response"),
+        _ => SecretError::Failed {
+            name: name.to_owned(),
+            reason: "request could not be built".into(),
+        },
+    }
+}
+
+/// The AWS SDK configuration every store client uses: the default chain (credentials,
+/// region, `AWS_ENDPOINT_URL` and per-service overrides), `region` when given, and bounded
+/// waits — a hung call must become a Transient error well inside the request's own time
+/// budget, never a hang.
+pub async fn aws_config(region: Option<&str>) -> aws_config::SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .operation_attempt_timeout(std::time::Duration::from_secs(5))
+        .operation_timeout(std::time::Duration::from_secs(12))
+        .build();
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    loader.load().await
 }

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::Poll;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::config::http::HttpResponse;
@@ -32,15 +32,6 @@ use aws_sdk_ssm::types::ParameterType;
 
 use super::meter::metered;
 use super::{Parameter, SecretError, SecretStore};
-
-/// Error codes SSM (and the AWS front end) use for "slow down".
-const THROTTLING_CODES: [&str; 5] = [
-    "ThrottlingException",
-    "Throttling",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "TooManyUpdates",
-];
 
 /// `GetParameters` accepts at most this many names per call.
 const GET_PARAMETERS_MAX: usize = 10;
@@ -69,18 +60,7 @@ impl SsmStore {
     /// A store configured from the AWS default chain (credentials, region, endpoint
     /// overrides); writes are encrypted with `kms_key_id` when given.
     pub async fn connect(kms_key_id: Option<String>) -> SsmStore {
-        // Bounded waits: a hung SSM call must become a Transient error well inside the
-        // request's own time budget, never a hang.
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .operation_attempt_timeout(Duration::from_secs(5))
-            .operation_timeout(Duration::from_secs(12))
-            .build();
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .timeout_config(timeouts)
-            .load()
-            .await;
-        SsmStore::new(Client::new(&config), kms_key_id)
+        SsmStore::new(Client::new(&super::aws_config(None).await), kms_key_id)
     }
 
     /// Up to [`GET_PARAMETERS_MAX`] names in one `GetParameters` call.
@@ -252,45 +232,13 @@ fn parameter(parameter: aws_sdk_ssm::types::Parameter) -> Option<Parameter> {
 
 /// Maps an SDK failure to our error classes, keeping only the code (never the message).
 fn classify<E: ProvideErrorMetadata>(name: &str, error: &SdkError<E, HttpResponse>) -> SecretError {
-    let name = name.to_owned();
-    let transient = |reason: &str| SecretError::Transient {
-        name: name.clone(),
-        reason: reason.to_owned(),
-    };
     match error {
-        SdkError::TimeoutError(_) => transient("timed out"),
-        SdkError::DispatchFailure(d) if d.is_user() => SecretError::Failed {
-            name,
-            reason: "request could not be sent (client configuration)".into(),
-        },
-        SdkError::DispatchFailure(_) => transient("connection failed"),
-        SdkError::ResponseError(_) => transient("unreadable response"),
         SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("unknown").to_owned();
+            let code = service.err().code().unwrap_or("unknown");
             let status = service.raw().status().as_u16();
-            classify_code(name, &code, status)
+            super::classify_code(name.to_owned(), code, status)
         }
-        _ => SecretError::Failed {
-            name,
-            reason: "request could not be built".into(),
-        },
-    }
-}
-
-/// Classifies a service error by AWS error code and HTTP status.
-fn classify_code(name: String, code: &str, status: u16) -> SecretError {
-    if code.starts_with("AccessDenied") {
-        SecretError::AccessDenied { name }
-    } else if THROTTLING_CODES.contains(&code) || status >= 500 || status == 429 {
-        SecretError::Transient {
-            name,
-            reason: format!("{code} (HTTP {status})"),
-        }
-    } else {
-        SecretError::Failed {
-            name,
-            reason: format!("{code} (HTTP {status})"),
-        }
+        other => super::classify_failure(name, other),
     }
 }
 
@@ -312,7 +260,7 @@ mod tests {
             ("ParameterLimitExceeded", 400, "failed"),
         ];
         for (code, status, expected) in cases {
-            let got = match classify_code("P".into(), code, status) {
+            let got = match super::super::classify_code("P".into(), code, status) {
                 SecretError::AccessDenied { .. } => "denied",
                 SecretError::Transient { .. } => "transient",
                 SecretError::Failed { .. } => "failed",

@@ -61,6 +61,8 @@ mod oauth_chaos;
 mod oauth_faults;
 // OAuth: 3 instances × 50 concurrent requests over moto SSM → one token call.
 mod oauth_moto;
+// SecretsManagerStore, SECRETS_STORE and the Lambda state against moto's Secrets Manager.
+mod secrets_manager_moto;
 // OAuth: a simulated year with injected faults, zero revocations, 30-day warning.
 mod oauth_year;
 // OAuth: `pseudoproxy auth --no-browser` against the mocks, storing to moto SSM and a file.

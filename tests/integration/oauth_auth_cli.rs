@@ -1,7 +1,8 @@
 //! `pseudoproxy auth --no-browser` end to end: the built binary against the mock
 //! Atlassian; the test reads the authorize URL (and its random state) from the command's
 //! output and pastes the redirect URL, as an operator would. Stores to moto SSM under a
-//! prefix, and to the local file.
+//! prefix, to moto Secrets Manager, and to the local file; and every refusal happens
+//! before the consent screen (nothing to lose yet).
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -147,18 +148,100 @@ async fn auth_no_browser_stores_to_the_local_file() {
     let file_arg = file.display().to_string();
     let (ok, output, stderr) = run_auth(
         &mock,
-        &[
-            "--store",
-            "file",
-            "--file",
-            &file_arg,
-            "--prefix",
-            "PSOXY_CONFLUENCE_CLOUD_",
-        ],
+        &["--store", &file_arg, "--prefix", "PSOXY_CONFLUENCE_CLOUD_"],
         dir.path(),
     )
     .await;
     assert!(ok, "auth failed:\n{output}\n{stderr}");
     let store = FileStore::new(&file);
     assert_stored(&store, "PSOXY_CONFLUENCE_CLOUD_", &mock, &output).await;
+}
+
+#[tokio::test]
+async fn auth_no_browser_stores_all_four_secrets_in_moto_secrets_manager() {
+    if !moto_is_up() {
+        return;
+    }
+    let mock = MockAtlassian::start(clock()).await;
+    let prefix = format!("PSOXY_AUTH_{:016x}_", rand::random::<u64>());
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, output, stderr) = run_auth(
+        &mock,
+        &["--store", "secrets-manager", "--prefix", &prefix],
+        dir.path(),
+    )
+    .await;
+    assert!(ok, "auth failed:\n{output}\n{stderr}");
+    let sm: Arc<dyn SecretStore> =
+        Arc::new(pseudoproxy::secrets::SecretsManagerStore::connect(None).await);
+    assert_stored(sm.as_ref(), &prefix, &mock, &output).await;
+}
+
+/// Runs `auth` with `args` and nothing on stdin; returns (exit code, stdout, stderr).
+fn auth_refusal(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pseudoproxy"));
+    command
+        .arg("auth")
+        .args(["--no-browser", "--client-id", CLIENT_ID])
+        .args(args)
+        .env("PSEUDOPROXY_CLIENT_SECRET", CLIENT_SECRET)
+        .stdin(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out = command.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn auth_refuses_before_the_consent_screen() {
+    // No --store: there is no default to fall into.
+    let (code, stdout, stderr) = auth_refusal(&[], &[]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("--store"), "{stderr}");
+    // An AWS store without a prefix would write at the root, where no function looks.
+    for store in ["ssm", "secrets-manager"] {
+        let (code, stdout, stderr) = auth_refusal(&["--store", store], &[]);
+        assert_eq!(code, Some(2), "{store}: {stdout}{stderr}");
+        assert!(stderr.contains("--prefix"), "{store}: {stderr}");
+        assert!(
+            !stdout.contains("authorize"),
+            "{store}: consent started:\n{stdout}"
+        );
+    }
+    // A store that cannot be written (nothing listens there): refused before consent.
+    let (code, stdout, stderr) = auth_refusal(
+        &[
+            "--store",
+            "ssm",
+            "--prefix",
+            "PSOXY_CONFLUENCE_CLOUD_",
+            "--region",
+            "us-east-1",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ],
+    );
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("cannot write to the store"), "{stderr}");
+    assert!(!stdout.contains("authorize"), "consent started:\n{stdout}");
+    // The test-only endpoints are not in --help.
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_pseudoproxy"))
+        .args(["auth", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for hidden in ["--authorize-url", "--token-url", "--api-base"] {
+        assert!(!help.contains(hidden), "{hidden} shown in --help");
+    }
+    for shown in ["--store", "--prefix", "--region", "--kms-key-id"] {
+        assert!(help.contains(shown), "{shown} missing from --help");
+    }
 }

@@ -1,10 +1,11 @@
-//! Three app instances sharing one real SSM-compatible store (moto, via
-//! `scripts/with-moto.sh`), one mock token endpoint and one mock Confluence: 50
-//! concurrent requests with an expired token make exactly one token call.
+//! Three app instances sharing one real AWS-compatible store (moto, via
+//! `scripts/with-moto.sh`) — SSM Parameter Store, and Secrets Manager — one mock token
+//! endpoint and one mock Confluence: 50 concurrent requests with an expired token make
+//! exactly one token call, and a lock left by a crashed owner is broken by store time.
 
 use std::sync::Arc;
 
-use pseudoproxy::secrets::{SecretStore, SsmStore};
+use pseudoproxy::secrets::{SecretStore, SecretsManagerStore, SsmStore};
 
 use super::oauth_mock::MockAtlassian;
 use super::oauth_support::{clock, get_spaces, instance, seed, stored, tuning};
@@ -29,10 +30,25 @@ async fn fifty_concurrent_requests_across_three_instances_make_one_token_call() 
     if !moto_is_up() {
         return;
     }
-    let clock = clock();
-    let mock = MockAtlassian::start(clock.clone()).await;
     let ssm: Arc<dyn SecretStore> = Arc::new(SsmStore::connect(None).await);
     let prefix = format!("/pseudoproxy-test/oauth-{:016x}/", rand::random::<u64>());
+    fifty_concurrent_make_one_token_call(ssm, &prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_secrets_manager_fifty_concurrent_requests_make_one_token_call() {
+    if !moto_is_up() {
+        return;
+    }
+    let sm: Arc<dyn SecretStore> = Arc::new(SecretsManagerStore::connect(None).await);
+    let prefix = format!("PSEUDOPROXY_TEST_OAUTH_{:016x}_", rand::random::<u64>());
+    fifty_concurrent_make_one_token_call(sm, &prefix).await;
+}
+
+async fn fifty_concurrent_make_one_token_call(ssm: Arc<dyn SecretStore>, prefix: &str) {
+    let prefix = prefix.to_owned();
+    let clock = clock();
+    let mock = MockAtlassian::start(clock.clone()).await;
     seed(ssm.as_ref(), &prefix, &mock).await;
     let mut apps = Vec::new();
     for _ in 0..3 {

@@ -1,8 +1,9 @@
 //! Hostile requests: each gets its documented status and none reaches the upstream.
 //!
 //! One wiremock stands in for Confluence and answers anything; after every row the test
-//! asserts it received nothing. Rows are function-URL events, so they also exercise the
-//! Lambda request parsing.
+//! asserts it received nothing. Every row goes through each front door (function URL, API
+//! Gateway HTTP API on a stage, API Gateway REST API), as the event payload AWS sends,
+//! so they also exercise the Lambda request parsing of each.
 
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -220,41 +221,66 @@ fn rows() -> Vec<Row> {
             409,
             "TOKENIZED_REQUEST_PARAMETER_INVALID",
         ),
+        row(
+            "forged token with ~ percent-encoded",
+            get(&format!("{SPACES}?favorited-by=p%7E{}", "B".repeat(60))),
+            409,
+            "TOKENIZED_REQUEST_PARAMETER_INVALID",
+        ),
+        row(
+            "forged token with letters percent-encoded",
+            get(&format!("{SPACES}?favorited-by=p~%42{}", "B".repeat(59))),
+            409,
+            "TOKENIZED_REQUEST_PARAMETER_INVALID",
+        ),
     ]
+}
+
+/// Forgets what the mock received and has it answer anything with `{}`.
+async fn answer_anything(server: &MockServer) {
+    server.reset().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/json"))
+        .mount(server)
+        .await;
 }
 
 #[tokio::test]
 async fn hostile_requests_get_their_status_and_never_reach_upstream() {
     let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/json"))
-        .mount(&server)
-        .await;
-    let state = state(&server.uri()).await;
+    answer_anything(&server).await;
     let rows = rows();
     assert!(rows.len() >= 30, "{} rows", rows.len());
     let mut failures = Vec::new();
-    for row in &rows {
-        let reply = invoke(state.clone(), &row.event).await;
-        let got = (reply.status.as_u16(), reply.error_code().map(str::to_owned));
-        if got != (row.status, Some(row.code.to_owned())) {
-            failures.push(format!(
-                "{}: expected {} {}, got {got:?} {}",
-                row.what,
-                row.status,
-                row.code,
-                reply.text()
-            ));
+    for door in Door::ALL {
+        let mut settings = settings(&server.uri());
+        settings.path_prefix = door.path_prefix();
+        let state = std::sync::Arc::new(state_with(settings).await);
+        for row in &rows {
+            let event = row.event.clone().through(door);
+            let reply = invoke(state.clone(), &event).await;
+            let got = (reply.status.as_u16(), reply.error_code().map(str::to_owned));
+            if got != (row.status, Some(row.code.to_owned())) {
+                failures.push(format!(
+                    "{door:?} {}: expected {} {}, got {got:?} {}",
+                    row.what,
+                    row.status,
+                    row.code,
+                    reply.text()
+                ));
+            }
+            let reached = server.received_requests().await.unwrap().len();
+            if reached != 0 {
+                failures.push(format!("{door:?} {}: reached the upstream", row.what));
+                answer_anything(&server).await;
+            }
         }
-        let reached = server.received_requests().await.unwrap().len();
-        if reached != 0 {
-            failures.push(format!("{}: reached the upstream", row.what));
-            server.reset().await;
+        // The same app does reach the upstream for a benign request (the mock works).
+        let reply = invoke(state, &get(&format!("{SPACES}?limit=3")).through(door)).await;
+        if reply.status != 200 || server.received_requests().await.unwrap().len() != 1 {
+            failures.push(format!("{door:?}: benign request {}", reply.text()));
         }
+        answer_anything(&server).await;
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    // The same app does reach the upstream for a benign request (the mock works).
-    let reply = invoke(state, &get(&format!("{SPACES}?limit=3"))).await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }

@@ -1,6 +1,7 @@
-//! The proxy driven in-process through real function-URL event JSON (API Gateway v2
-//! payload parsed by `lambda_http`), with wiremock on loopback as Confluence: success,
-//! every error code of the catalogue, the health check, gzip and base64 request bodies.
+//! The proxy driven in-process through real event JSON parsed by `lambda_http` (function
+//! URL and API Gateway HTTP API payload 2.0, API Gateway REST API payload 1.0), with
+//! wiremock on loopback as Confluence: success, every error code of the catalogue, the
+//! health check, gzip and base64 request bodies, each front door's caller identity.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -35,6 +36,9 @@ fn spaces_page1() -> ResponseTemplate {
         .set_body_raw(example("original/spaces-page1.json"), "application/json")
         .insert_header("link", "</wiki/api/v2/spaces?cursor=abc>; rel=\"next\"")
         .insert_header("x-ratelimit-remaining", "99")
+        .insert_header("beta-ratelimit", "\"global\";r=2940;t=15")
+        .insert_header("beta-ratelimit-policy", "\"global\";q=65000;w=3600")
+        .insert_header("x-beta-ratelimit-nearlimit", "false")
         .insert_header("set-cookie", "atl=secret-cookie")
 }
 
@@ -84,6 +88,13 @@ async fn success_is_the_golden_sanitized_page_with_psoxy_headers() {
     );
     assert_eq!(header("content-type").as_deref(), Some("application/json"));
     assert!(header("link").is_some() && header("x-ratelimit-remaining").is_some());
+    for name in [
+        "beta-ratelimit",
+        "beta-ratelimit-policy",
+        "x-beta-ratelimit-nearlimit",
+    ] {
+        assert!(header(name).is_some(), "{name} passes through");
+    }
     assert_eq!(
         header("set-cookie"),
         None,
@@ -473,4 +484,77 @@ async fn upstream_401_asks_the_token_source_then_passes_the_error() {
 #[allow(dead_code)]
 fn _state_is_send_sync(state: AppState) -> impl Send + Sync {
     state
+}
+
+#[tokio::test]
+async fn every_front_door_serves_checks_the_caller_and_answers_the_health_check() {
+    let server = confluence_with(SPACES_FULL, spaces_page1()).await;
+    for door in Door::ALL {
+        let mut settings = settings(&server.uri());
+        settings.path_prefix = door.path_prefix();
+        settings.allowed_caller_arns = Some(vec![
+            "arn:aws:iam::123456789012:role/worklytics-caller".into(),
+        ]);
+        settings.allowed_ip_blocks =
+            Some(pseudoproxy::config::parse::ip_blocks("198.51.100.0/24").unwrap());
+        let state = Arc::new(state_with(settings).await);
+        // A data call: served, and the upstream got the path without stage or prefix.
+        let reply = invoke(
+            state.clone(),
+            &Event::get(&format!(
+                "{SPACES}?limit=3&description-format=plain&sort=id"
+            ))
+            .through(door),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{door:?}: {}", reply.text());
+        let received = server.received_requests().await.unwrap();
+        assert_eq!(received.last().unwrap().url.path(), SPACES_FULL, "{door:?}");
+        // The health check, with every field Psoxy's has and the caller's address.
+        let health = invoke(
+            state.clone(),
+            &Event::get("/")
+                .header("x-psoxy-health-check", "true")
+                .through(door),
+        )
+        .await;
+        assert_eq!(health.status, 200, "{door:?}: {}", health.text());
+        let json = health.json();
+        assert_eq!(json["callerIp"], "198.51.100.7", "{door:?}");
+        for field in [
+            "version",
+            "configuredSource",
+            "nonDefaultSalt",
+            "missingConfigProperties",
+            "saltSha256Hash",
+            "callerIp",
+            "bundleFilename",
+            "javaSourceCodeVersion",
+            "userAgent",
+            "pseudonymImplementation",
+            "pseudonymizeAppIds",
+            "configPropertiesLastModified",
+        ] {
+            assert!(json.get(field).is_some(), "{door:?}: health lacks {field}");
+        }
+        assert_eq!(json["pseudonymImplementation"], "v0.4");
+        // Another principal, or another address, is refused.
+        let mut stranger = Event::get(SPACES).through(door);
+        stranger.user_arn = "arn:aws:sts::123456789012:assumed-role/someone-else/s".into();
+        let reply = invoke(state.clone(), &stranger).await;
+        assert_eq!(reply.status, 403, "{door:?}: {}", reply.text());
+        let reply = invoke(
+            state.clone(),
+            &Event::get(SPACES).source_ip("203.0.113.9").through(door),
+        )
+        .await;
+        assert_eq!(reply.status, 403, "{door:?}: {}", reply.text());
+        // Psoxy's legacy pseudonyms are refused with a clear error.
+        let legacy = Event::get(&format!("{SPACES}?limit=3"))
+            .header("x-psoxy-pseudonym-implementation", "v0.3")
+            .through(door);
+        let reply = invoke(state.clone(), &legacy).await;
+        assert_eq!(reply.status, 400, "{door:?}: {}", reply.text());
+        assert!(reply.text().contains("v0.3"), "{}", reply.text());
+    }
 }

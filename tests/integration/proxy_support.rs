@@ -46,6 +46,34 @@ pub(crate) fn settings(upstream_base: &str) -> ProxySettings {
         },
         missing: Vec::new(),
         warnings: Vec::new(),
+        expected_rules_sha: None,
+        config_last_modified: None,
+    }
+}
+
+/// How a request reaches the function: each front door delivers its own event payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Door {
+    /// Lambda function URL (API Gateway v2 payload, stage `$default`).
+    FunctionUrl,
+    /// API Gateway HTTP API (payload 2.0) on stage [`STAGE`]: the stage is in `rawPath`.
+    HttpApi,
+    /// API Gateway REST API (payload 1.0) on stage [`STAGE`], a `/{proxy+}` resource.
+    RestApi,
+}
+
+/// The API Gateway stage of the test events.
+pub(crate) const STAGE: &str = "prod";
+
+impl Door {
+    pub(crate) const ALL: [Door; 3] = [Door::FunctionUrl, Door::HttpApi, Door::RestApi];
+
+    /// `PATH_PREFIX` a deployment behind this door is configured with.
+    pub(crate) fn path_prefix(self) -> Option<String> {
+        match self {
+            Door::HttpApi => Some(format!("/{STAGE}")),
+            Door::FunctionUrl | Door::RestApi => None,
+        }
     }
 }
 
@@ -106,6 +134,7 @@ pub(crate) struct Event {
     pub base64: bool,
     pub source_ip: String,
     pub user_arn: String,
+    pub door: Door,
 }
 
 impl Event {
@@ -122,7 +151,14 @@ impl Event {
             base64: false,
             source_ip: "198.51.100.7".into(),
             user_arn: "arn:aws:sts::123456789012:assumed-role/worklytics-caller/session-1".into(),
+            door: Door::FunctionUrl,
         }
+    }
+
+    /// The same request delivered through `door`.
+    pub(crate) fn through(mut self, door: Door) -> Event {
+        self.door = door;
+        self
     }
 
     pub(crate) fn header(mut self, name: &str, value: &str) -> Event {
@@ -147,8 +183,89 @@ impl Event {
         self
     }
 
-    /// The API Gateway v2 (function URL) payload as JSON text.
+    /// The event payload of this request's door, as JSON text.
     pub(crate) fn to_json(&self) -> String {
+        match self.door {
+            Door::FunctionUrl => self.v2_json("$default", &self.raw_path),
+            Door::HttpApi => self.v2_json(STAGE, &format!("/{STAGE}{}", self.raw_path)),
+            Door::RestApi => self.v1_json(),
+        }
+    }
+
+    /// API Gateway REST API (payload 1.0), AWS_IAM authorization: the query arrives
+    /// parsed and decoded, the caller in `requestContext.identity`.
+    fn v1_json(&self) -> String {
+        use serde_json::{Map, Value, json};
+        let mut headers = Map::new();
+        let mut multi_headers = Map::new();
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), json!(value));
+            multi_headers.insert(name.clone(), json!([value]));
+        }
+        let mut query = Map::new();
+        let mut multi_query: Map<String, Value> = Map::new();
+        for pair in self.raw_query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |t: &str| {
+                pseudoproxy::percent::decode_lossy(t, pseudoproxy::percent::Plus::IsSpace)
+            };
+            let (name, value) = (decode(name), decode(value));
+            query.insert(name.clone(), json!(value));
+            match multi_query.get_mut(&name) {
+                Some(Value::Array(values)) => values.push(json!(value)),
+                _ => {
+                    multi_query.insert(name, json!([value]));
+                }
+            }
+        }
+        let none_if_empty = |m: Map<String, Value>| match m.is_empty() {
+            true => Value::Null,
+            false => Value::Object(m),
+        };
+        json!({
+            "resource": "/{proxy+}",
+            "path": self.raw_path,
+            "httpMethod": self.method,
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": none_if_empty(query),
+            "multiValueQueryStringParameters": none_if_empty(multi_query),
+            "pathParameters": {"proxy": self.raw_path.trim_start_matches('/')},
+            "stageVariables": null,
+            "requestContext": {
+                "accountId": "123456789012",
+                "resourceId": "a1b2c3",
+                "stage": STAGE,
+                "requestId": "c0ffee00-1111-2222-3333-444455556666",
+                "identity": {
+                    "cognitoIdentityPoolId": null,
+                    "accountId": "123456789012",
+                    "cognitoIdentityId": null,
+                    "caller": "AROAEXAMPLE:session-1",
+                    "accessKey": "ASIAEXAMPLE",
+                    "sourceIp": self.source_ip,
+                    "cognitoAuthenticationType": null,
+                    "cognitoAuthenticationProvider": null,
+                    "userArn": self.user_arn,
+                    "userAgent": "test",
+                    "user": "AROAEXAMPLE:session-1"
+                },
+                "resourcePath": "/{proxy+}",
+                "httpMethod": self.method,
+                "apiId": "abcdefghij",
+                "path": format!("/{STAGE}{}", self.raw_path),
+                "protocol": "HTTP/1.1",
+                "requestTime": "01/Jan/2025:00:00:00 +0000",
+                "requestTimeEpoch": 1735689600000_i64
+            },
+            "body": self.body,
+            "isBase64Encoded": self.base64
+        })
+        .to_string()
+    }
+
+    /// The API Gateway v2 payload (function URL or HTTP API) as JSON text.
+    fn v2_json(&self, stage: &str, raw_path: &str) -> String {
         let headers: serde_json::Map<String, serde_json::Value> = self
             .headers
             .iter()
@@ -157,7 +274,7 @@ impl Event {
         serde_json::json!({
             "version": "2.0",
             "routeKey": "$default",
-            "rawPath": self.raw_path,
+            "rawPath": raw_path,
             "rawQueryString": self.raw_query,
             "headers": headers,
             "requestContext": {
@@ -175,14 +292,14 @@ impl Event {
                 "domainPrefix": "abcdefghijklmnop",
                 "http": {
                     "method": self.method,
-                    "path": self.raw_path,
+                    "path": raw_path,
                     "protocol": "HTTP/1.1",
                     "sourceIp": self.source_ip,
                     "userAgent": "test"
                 },
                 "requestId": "c0ffee00-1111-2222-3333-444455556666",
                 "routeKey": "$default",
-                "stage": "$default",
+                "stage": stage,
                 "time": "01/Jan/2025:00:00:00 +0000",
                 "timeEpoch": 1735689600000_i64
             },

@@ -95,8 +95,25 @@ pub(super) async fn check(state: &AppState, caller: &Caller, deep: bool) -> Resp
     }
     if state.custom_rules() {
         let sha = state.rules.as_ref().ok().map(|r| r.sha1_hex.clone());
+        if let (Some(expected), Some(serving)) = (&settings.expected_rules_sha, &sha)
+            && expected != serving
+        {
+            warnings.push(
+                "CUSTOM_RULES_SHA differs from the SHA-1 of the rules being served: the RULES parameter changed after the last deployment".into(),
+            );
+        }
         body.insert("rules", json!({ "sha1": sha }));
     }
+    // Psoxy's remaining fields, with our values, so a consumer reading them finds them.
+    body.insert("bundleFilename", json!(bundle_filename()));
+    body.insert("javaSourceCodeVersion", json!(super::VERSION));
+    body.insert("userAgent", json!(super::user_agent()));
+    body.insert("pseudonymImplementation", json!("v0.4"));
+    body.insert("pseudonymizeAppIds", json!(false));
+    body.insert(
+        "configPropertiesLastModified",
+        json!(settings.config_last_modified.map(crate::clock::utc_iso8601)),
+    );
     let family = tokens.as_ref().and_then(|t| t.family);
     body.insert("tokenFamily", json!(family));
     if let Some(scopes) = scopes {
@@ -117,6 +134,13 @@ pub(super) async fn check(state: &AppState, caller: &Caller, deep: bool) -> Resp
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// The file name of the running executable (`bootstrap` on Lambda), Psoxy's
+/// `bundleFilename`.
+fn bundle_filename() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.file_name()?.to_string_lossy().into_owned())
 }
 
 /// The lines the Terraform module's metric filters count (docs/operations.md,
