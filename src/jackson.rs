@@ -10,9 +10,10 @@
 //! Invariant: for every finite number the output parses back (serde_json) to an equal
 //! value, and key order is exactly the `Map`'s (insertion) order.
 
-use std::fmt::Write;
-
 use serde_json::{Number, Value};
+
+/// Appends the compact form of `value` to `out`.
+pub mod input;
 
 /// Appends the compact form of `value` to `out`.
 pub fn write_compact(value: &Value, out: &mut String) {
@@ -131,28 +132,51 @@ const NEEDS_ESCAPE: [bool; 256] = {
     table
 };
 
-/// Appends a number as [`number_text`] would render it, without an intermediate string for
-/// integers.
+/// Appends a number as Jackson writes what it read: an integer literal as its digits
+/// (any size: Jackson reads it as a `BigInteger`; `-0` is the integer 0), a float as
+/// `Double.toString`, and a float beyond `double`'s range as the *string* `"Infinity"`
+/// or `"-Infinity"` (Jackson's default `WRITE_NAN_AS_STRINGS`).
 fn write_number(n: &Number, out: &mut String) {
-    // Writing to a String cannot fail.
-    if let Some(u) = n.as_u64() {
-        let _ = write!(out, "{u}");
-    } else if let Some(i) = n.as_i64() {
-        let _ = write!(out, "{i}");
-    } else {
-        out.push_str(&number_text(n));
+    match literal(n) {
+        Literal::Integer(digits) => out.push_str(digits),
+        Literal::Float(f) if f.is_infinite() => write_string(&java_double(f), out),
+        Literal::Float(f) => out.push_str(&java_double(f)),
     }
 }
 
-/// A JSON number as Java prints it: integers as their digits, floats via [`java_double`].
-/// Jayway filters and pseudonyms of numbers start from this text.
+/// A JSON number as Java prints it: integers as their digits, floats via [`java_double`]
+/// (`Infinity` beyond `double`'s range). Jayway filters and pseudonyms of numbers start
+/// from this text.
 pub fn number_text(n: &Number) -> String {
-    if let Some(u) = n.as_u64() {
-        u.to_string()
-    } else if let Some(i) = n.as_i64() {
-        i.to_string()
-    } else {
-        n.as_f64().map(java_double).unwrap_or_else(|| n.to_string())
+    match literal(n) {
+        Literal::Integer(digits) => digits.to_owned(),
+        Literal::Float(f) => java_double(f),
+    }
+}
+
+/// Whether `n` is a float beyond `double`'s range (`1e400`): Jackson reads it as an
+/// infinity and Psoxy's pipeline then sees the string `"Infinity"`.
+pub fn is_infinite(n: &Number) -> bool {
+    matches!(literal(n), Literal::Float(f) if f.is_infinite())
+}
+
+/// How Jackson reads a number literal.
+enum Literal<'a> {
+    /// An integer literal, canonical (no sign on zero).
+    Integer(&'a str),
+    /// A literal with a fraction or an exponent: a `double`.
+    Float(f64),
+}
+
+fn literal(n: &Number) -> Literal<'_> {
+    let text = n.as_str();
+    if text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        // serde_json checked the literal's syntax; out of range parses to ±infinity.
+        return Literal::Float(text.parse::<f64>().unwrap_or(f64::NAN));
+    }
+    match text {
+        "-0" => Literal::Integer("0"),
+        digits => Literal::Integer(digits),
     }
 }
 

@@ -27,6 +27,12 @@ pub use hash::constant_time_eq;
 pub use identity::Pseudonym;
 pub use seal::SEALED_PREFIX;
 
+/// Compiles the email grammar now (a few milliseconds, once per process) instead of on
+/// the first email a request pseudonymizes; start-up runs it off the request path.
+pub fn warm_up_email_grammar() {
+    email::warm_up();
+}
+
 use hash::{from_url_safe, url_safe};
 use reversible::Scheme;
 
@@ -114,6 +120,12 @@ impl Pseudonymizer {
             ),
             None => (text.to_string(), None),
         };
+        // Hashed as Java encodes the string (a lone surrogate as `?`).
+        let (canonical, text) = (
+            crate::jackson::input::java_utf8(&canonical).into_owned(),
+            crate::jackson::input::java_utf8(text),
+        );
+        let text = text.as_ref();
         let reversible = match reversible {
             true => Some(format!(
                 "p~{}",

@@ -69,6 +69,13 @@ pub enum SanitizeError {
     Unsupported { path: String, reason: &'static str },
     #[error("redact at `{path}` selects the whole document")]
     RedactsWholeDocument { path: String },
+    /// Deeper than Jackson reads (Psoxy refuses such a body too).
+    #[error("response body nests deeper than {limit} levels")]
+    TooDeep { limit: usize },
+    /// The responseSchema rejects the document itself (an array where an object is
+    /// expected, a scalar, `null`): an error, so no caller takes it for an empty page.
+    #[error("response body's root is not what the responseSchema expects")]
+    RootRejected,
 }
 
 /// Sanitize a whole response body for `endpoint` (which must belong to `rules`).
@@ -110,8 +117,71 @@ pub fn sanitize_response(
     if let Ok(sanitized) = sanitize_fast(rules, endpoint, pseudonymizer, body, links) {
         return Ok(sanitized);
     }
-    sanitize_reference(rules, endpoint, pseudonymizer, body, links)
+    match sanitize_reference(rules, endpoint, pseudonymizer, body, links, Depth::Serde) {
+        Err(SanitizeError::NotJson { .. }) if read_as_jackson_would(body) => {
+            sanitize_jackson_input(rules, endpoint, pseudonymizer, body, links)
+        }
+        other => other,
+    }
 }
+
+/// Whether serde_json may have refused what Jackson reads: nesting beyond serde_json's
+/// 128 levels, or a surrogate escape (lone ones are valid JSON text to Jackson).
+fn read_as_jackson_would(body: &str) -> bool {
+    jackson::input::has_surrogate_escape(body) || jackson::input::depth_exceeds(body, SERDE_DEPTH)
+}
+
+/// serde_json's own nesting limit.
+const SERDE_DEPTH: usize = 128;
+
+/// How deep the reference parser may go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// serde_json's default (128), on the caller's stack.
+    Serde,
+    /// Up to Jackson's limit, checked beforehand; run on a thread with a stack sized for it.
+    Jackson,
+}
+
+/// The body as Jackson reads it: refused beyond [`jackson::input::MAX_DEPTH`] levels (found
+/// by a scan, never by recursion), lone surrogate escapes read as `?` (what Psoxy emits and
+/// hashes), then the reference on a thread whose stack holds 1000 levels of every walk.
+fn sanitize_jackson_input(
+    rules: &RuleSet,
+    endpoint: &Endpoint,
+    pseudonymizer: &Pseudonymizer,
+    body: &str,
+    links: &LinkProtection,
+) -> Result<Sanitized, SanitizeError> {
+    let limit = jackson::input::MAX_DEPTH;
+    if jackson::input::depth_exceeds(body, limit) {
+        return Err(SanitizeError::TooDeep { limit });
+    }
+    let text = jackson::input::replace_lone_surrogates(body);
+    let run = || {
+        let mut sanitized =
+            sanitize_reference(rules, endpoint, pseudonymizer, &text, links, Depth::Jackson)?;
+        // Written as Psoxy's UTF-8 writer writes a lone surrogate.
+        if let std::borrow::Cow::Owned(fixed) = jackson::input::java_utf8(&sanitized.body) {
+            sanitized.body = fixed;
+        }
+        Ok(sanitized)
+    };
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("sanitize-deep".into())
+            .stack_size(DEEP_STACK_BYTES)
+            .spawn_scoped(scope, run)
+            .map_err(|_| SanitizeError::TooDeep { limit })?
+            .join()
+            .unwrap_or(Err(SanitizeError::TooDeep { limit }))
+    })
+}
+
+/// Stack for sanitizing a document 1000 levels deep: every walk (parse, schema filter,
+/// transforms, link protection, write, drop) recurses once per level, a few KiB per level
+/// in a debug build. Reserved, not committed: untouched pages cost nothing.
+const DEEP_STACK_BYTES: usize = 256 << 20;
 
 fn sanitize_fast(
     rules: &RuleSet,
@@ -127,6 +197,9 @@ fn sanitize_fast(
     };
     let mut doc = parsed.map_err(|_| fused::Bail)?;
     parser.end().map_err(|_| fused::Bail)?;
+    if root_rejected(&doc, endpoint, rules) {
+        return Err(fused::Bail);
+    }
     let mut report = Report::default();
     fused::apply_all(&mut doc, endpoint, pseudonymizer, &mut report)?;
     links.protect_document(&mut doc);
@@ -142,10 +215,16 @@ fn sanitize_reference(
     pseudonymizer: &Pseudonymizer,
     body: &str,
     links: &LinkProtection,
+    depth: Depth,
 ) -> Result<Sanitized, SanitizeError> {
     let mut report = Report::default();
     let mut out = String::with_capacity(body.len());
-    let values = serde_json::Deserializer::from_str(body).into_iter::<Value>();
+    let mut parser = serde_json::Deserializer::from_str(body);
+    if depth == Depth::Jackson {
+        // Bounded by the scan in `sanitize_jackson_input`, on a stack sized for it.
+        parser.disable_recursion_limit();
+    }
+    let values = parser.into_iter::<Value>();
     for (i, value) in values.enumerate() {
         let value = value.map_err(|e| SanitizeError::NotJson {
             line: e.line(),
@@ -159,6 +238,25 @@ fn sanitize_reference(
         jackson::write_compact(&sanitized, &mut out);
     }
     Ok(Sanitized { body: out, report })
+}
+
+/// Whether the schema filtered the whole document away: it expects an object or an array
+/// at the root and the result is `null` (the root was another type, or `null`).
+fn root_rejected(filtered: &Value, endpoint: &Endpoint, rules: &RuleSet) -> bool {
+    let Some(mut schema) = endpoint.response_schema.as_ref() else {
+        return false;
+    };
+    while let Some(index) = schema.reference {
+        match rules.definitions.get(index) {
+            Some((_, target)) => schema = target,
+            None => return false,
+        }
+    }
+    filtered.is_null()
+        && matches!(
+            schema.kind,
+            Some(crate::rules::SchemaType::Object | crate::rules::SchemaType::Array)
+        )
 }
 
 /// The responseSchema filter alone, without the transforms: the document the transforms
@@ -185,6 +283,9 @@ pub fn sanitize_value(
         Some(schema) => schema_filter::filter_document(value, schema, &rules.definitions),
         None => value,
     };
+    if root_rejected(&doc, endpoint, rules) {
+        return Err(SanitizeError::RootRejected);
+    }
     for transform in &endpoint.transforms {
         transforms::apply(&mut doc, transform, pseudonymizer, report)?;
     }

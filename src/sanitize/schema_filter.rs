@@ -109,7 +109,13 @@ pub(crate) fn filter_typed(
     let kept = match (kind, node) {
         (SchemaType::String, s @ Value::String(_)) => s,
         (SchemaType::Integer, Value::Number(n)) => integer_of(&n),
+        // Psoxy's pipeline has turned a float beyond `double`'s range into the string
+        // "Infinity" before its schema runs: not a number, but a string.
+        (SchemaType::Number, Value::Number(n)) if crate::jackson::is_infinite(&n) => Value::Null,
         (SchemaType::Number, n @ Value::Number(_)) => n,
+        (SchemaType::String, Value::Number(n)) if crate::jackson::is_infinite(&n) => {
+            Value::String(crate::jackson::number_text(&n))
+        }
         (SchemaType::Boolean, b @ Value::Bool(_)) => b,
         // Parity quirk: Psoxy turns a null boolean into false.
         (SchemaType::Boolean, Value::Null) => Value::Bool(false),
@@ -120,14 +126,23 @@ pub(crate) fn filter_typed(
     Filtered::Kept(kept)
 }
 
-/// Integral numbers pass; a fractional number is truncated toward zero.
+/// Jackson's `integer` rule: a value a Java `long` holds passes as that long (a float
+/// truncated toward zero); anything beyond a `long` — an integer literal past 64 bits
+/// signed, a float past ±2^63, an infinity — is `null`.
 fn integer_of(n: &serde_json::Number) -> Value {
-    if n.is_i64() || n.is_u64() {
-        return Value::Number(n.clone());
+    if let Some(i) = n.as_i64() {
+        return Value::from(i);
     }
-    match n.as_f64() {
-        // `as` saturates at the i64 bounds, which is the closest integral value we can hold.
-        Some(f) if f.is_finite() => Value::from(f.trunc() as i64),
+    let text = n.as_str();
+    if !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        return Value::Null; // an integer literal no `long` holds (`u64` beyond i64 too)
+    }
+    // `(double) Long.MIN_VALUE` and `(double) Long.MAX_VALUE` (= 2^63): Jackson's range
+    // check for a `double`; `as` then saturates, as Java's cast does.
+    const LONG_RANGE: std::ops::RangeInclusive<f64> =
+        -9_223_372_036_854_775_808.0..=9_223_372_036_854_775_808.0;
+    match text.parse::<f64>() {
+        Ok(f) if LONG_RANGE.contains(&f) => Value::from(f.trunc() as i64),
         _ => Value::Null,
     }
 }
@@ -135,11 +150,9 @@ fn integer_of(n: &serde_json::Number) -> Value {
 fn filter_object(map: Map<String, Value>, schema: &Schema, defs: &[(String, Schema)]) -> Filtered {
     let properties = schema.properties.as_deref().unwrap_or(&[]);
     let mut out = Map::with_capacity(map.len().min(properties.len() + 1));
+    // No key passes unnamed — not even Psoxy's `+`-prefixed ones (docs/rules.md,
+    // "Differences from Psoxy"): upstream keys are chosen by the source's users.
     for (key, value) in map {
-        if key.starts_with('+') {
-            out.insert(key, value);
-            continue;
-        }
         let Some((_, property_schema)) = properties.iter().find(|(name, _)| *name == key) else {
             continue;
         };

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use super::schema_filter::{self, Filtered};
@@ -147,24 +147,36 @@ impl<'de> Visitor<'de> for NodeVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Filtered, A::Error> {
+        let Some(first) = map.next_key_seed(KeySeed)? else {
+            return Ok(match self.0.schema.kind {
+                Some(SchemaType::Object) => Filtered::Kept(Value::Object(Map::new())),
+                _ => Filtered::Kept(Value::Null),
+            });
+        };
+        // A number serde_json keeps as its literal (a float, or an integer beyond 64
+        // bits) arrives as a one-entry map under serde_json's private key.
+        if first == NUMBER_TOKEN {
+            let literal: String = map.next_value()?;
+            let number = literal.parse::<Number>().map_err(de::Error::custom)?;
+            return Ok(self.scalar(Value::Number(number)));
+        }
         if self.0.schema.kind != Some(SchemaType::Object) {
+            map.next_value::<Discard>()?;
             while map.next_entry::<Discard, Discard>()?.is_some() {}
             return Ok(Filtered::Kept(Value::Null));
         }
         let properties = self.0.schema.properties.as_deref().unwrap_or(&[]);
-        // At most every property is kept (plus rare `+` keys): sized once, no regrowth.
+        // At most every property is kept: sized once, no regrowth. No key passes unnamed,
+        // not even Psoxy's `+`-prefixed ones (docs/rules.md, "Differences from Psoxy").
         let mut out = Map::with_capacity(properties.len());
         // Keys whose (last) value was a `const` mismatch; their slot in `out` is held by a
         // placeholder so that a later duplicate lands at the first position.
         let mut mismatched: Vec<String> = Vec::new();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            if key.starts_with('+') {
-                let value: Value = map.next_value()?;
-                out.insert(key.into_owned(), value);
-                continue;
-            }
+        let mut next = Some(first);
+        while let Some(key) = next.take() {
             let Some((_, schema)) = properties.iter().find(|(name, _)| *name == *key) else {
                 map.next_value::<Discard>()?;
+                next = map.next_key_seed(KeySeed)?;
                 continue;
             };
             let seed = FilterSeed {
@@ -184,6 +196,7 @@ impl<'de> Visitor<'de> for NodeVisitor<'_> {
                 }
             };
             out.insert(key.into_owned(), value);
+            next = map.next_key_seed(KeySeed)?;
         }
         Ok(match mismatched.is_empty() {
             true => Filtered::Kept(Value::Object(out)),
@@ -191,6 +204,9 @@ impl<'de> Visitor<'de> for NodeVisitor<'_> {
         })
     }
 }
+
+/// The key serde_json's `arbitrary_precision` uses to hand a number over as its literal.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
 /// An object key, borrowed from the body when it has no escapes.
 struct KeySeed;

@@ -63,7 +63,10 @@ fn java_split<'t>(text: &'t str, delimiter: &Regex) -> Vec<&'t str> {
 
 /// textDigest (docs/rules.md, "textDigest"): compact JSON with sorted keys, as a string.
 pub(crate) fn text_digest(text: &str, keywords: &[String]) -> String {
-    let length = text.encode_utf16().count();
+    // UTF-16 units, as Java's `String.length()`; a lone surrogate (read as the
+    // noncharacter that stands for it) is one unit.
+    let surrogates = text.matches(crate::jackson::input::LONE_SURROGATE).count();
+    let length = text.encode_utf16().count() - surrogates;
     let word_count = word_count(text);
     let mut out = String::from("{");
     let counts = keyword_counts(text, keywords);

@@ -558,3 +558,44 @@ async fn every_front_door_serves_checks_the_caller_and_answers_the_health_check(
         assert!(reply.text().contains("v0.3"), "{}", reply.text());
     }
 }
+
+#[tokio::test]
+async fn a_body_jackson_would_refuse_or_a_rejected_root_is_502_never_an_empty_page() {
+    let deep = format!("{{\"results\":{}{}}}", "[".repeat(1001), "]".repeat(1001));
+    for (what, body) in [
+        (
+            "array where an object is expected",
+            "[{\"id\":\"1\"}]".to_owned(),
+        ),
+        ("null document", "null".to_owned()),
+        ("1001 levels deep", deep),
+    ] {
+        let server = confluence_with(
+            SPACES_FULL,
+            ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+        )
+        .await;
+        let state = state(&server.uri()).await;
+        let reply = invoke(state, &Event::get(&format!("{SPACES}?limit=3"))).await;
+        assert_eq!(reply.status, 502, "{what}: {}", reply.text());
+        assert_eq!(reply.error_code(), Some("SANITIZATION_FAILED"), "{what}");
+    }
+    // Between serde_json's and Jackson's limits, with a lone surrogate: served.
+    let body = format!(
+        "{{\"results\":[{{\"id\":\"1\",\"name\":\"cut \\ud83d\",\"x\":{}{}}}]}}",
+        "[".repeat(300),
+        "]".repeat(300)
+    );
+    let server = confluence_with(
+        SPACES_FULL,
+        ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+    )
+    .await;
+    let reply = invoke(
+        state(&server.uri()).await,
+        &Event::get(&format!("{SPACES}?limit=3")),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["results"][0]["id"], "1");
+}

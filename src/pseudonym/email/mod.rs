@@ -1,43 +1,33 @@
 //! Email detection and canonicalization (docs/rules.md, "Pseudonyms") and RFC 2822 address
 //! lists (`pseudonymizeEmailHeader`).
 //!
-//! A value is an email when the *whole* string is one RFC 2822 mailbox: an `addr-spec`
-//! (`local@domain`) or a `name-addr` (`Display Name <local@domain>`), with optional comments
-//! and folding whitespace around the pieces. The local part is a dot-atom or a quoted string;
-//! the domain is dot-separated labels `[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?`, at least
-//! two of them, the last being 2–26 ASCII letters (so `user@localhost` and `a@b.c1` are not
-//! emails). Domain literals (`[1.2.3.4]`), source routes and non-ASCII text are rejected.
+//! A value is an email exactly when Psoxy's parser says so ([`grammar`]): the *whole*
+//! string is one RFC 2822 mailbox under Psoxy's default criteria — an `addr-spec`
+//! (`local@domain`) or a `name-addr` (`Display Name <local@domain>`), with comments and
+//! folding whitespace around the pieces, no nested comments, no periods in an unquoted
+//! display name, any dot-atom domain (`user@localhost` is one) and domain literals inside
+//! angle brackets. The local part and domain are what Psoxy's parser returns.
 //!
-//! Invariant: [`Mailbox`] fields are slices of the input exactly as written; only
-//! [`canonicalize`] changes case.
+//! Invariant: [`Mailbox`] fields are slices of the input; only [`canonicalize`] changes
+//! case.
 
+mod grammar;
 mod list;
 mod syntax;
 
+pub(crate) use grammar::warm_up;
 pub(crate) use list::parse_address_list;
 
 use super::EmailCanonicalization;
 use syntax::Cursor;
 
-/// One parsed mailbox; both parts are the text as written (a quoted local part keeps its
-/// quotes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Mailbox<'a> {
-    pub local: &'a str,
-    pub domain: &'a str,
-}
+/// One parsed mailbox: the local part (a quoted one keeps its quotes unless its inner
+/// text is itself a local part) and the domain, as Psoxy's parser returns them.
+pub(crate) type Mailbox<'a> = grammar::Parts<'a>;
 
-/// The mailbox `text` is, when the whole string is exactly one RFC 2822 mailbox.
+/// The mailbox `text` is, when the whole string is exactly one mailbox.
 pub(crate) fn parse_mailbox(text: &str) -> Option<Mailbox<'_>> {
-    if !text.is_ascii() {
-        return None;
-    }
-    let mut cursor = Cursor::new(text);
-    if let Some(mailbox) = addr_spec(&mut cursor).filter(|_| cursor.at_end()) {
-        return Some(mailbox);
-    }
-    let mut cursor = Cursor::new(text);
-    name_addr(&mut cursor).filter(|_| cursor.at_end())
+    grammar::parse(text)
 }
 
 /// The canonical form that is hashed (docs/rules.md, "Pseudonyms"): local part lowercased and cut at the first `+`
@@ -51,31 +41,6 @@ pub(crate) fn canonicalize(mailbox: &Mailbox, canonicalization: EmailCanonicaliz
         local.retain(|c| c != '.');
     }
     format!("{local}@{}", mailbox.domain.to_ascii_lowercase())
-}
-
-/// `[CFWS] local [CFWS] "@" [CFWS] domain [CFWS]`.
-fn addr_spec<'a>(cursor: &mut Cursor<'a>) -> Option<Mailbox<'a>> {
-    if !cursor.skip_cfws() {
-        return None;
-    }
-    let (start, end) = cursor.dot_atom().or_else(|| cursor.quoted_string())?;
-    let local = cursor.slice(start, end);
-    if !(cursor.skip_cfws() && cursor.eat(b'@') && cursor.skip_cfws()) {
-        return None;
-    }
-    let (start, end) = cursor.dot_atom()?;
-    let domain = cursor.slice(start, end);
-    (is_valid_domain(domain) && cursor.skip_cfws()).then_some(Mailbox { local, domain })
-}
-
-/// `[phrase] [CFWS] "<" addr-spec ">" [CFWS]`.
-fn name_addr<'a>(cursor: &mut Cursor<'a>) -> Option<Mailbox<'a>> {
-    skip_phrase(cursor);
-    if !(cursor.skip_cfws() && cursor.eat(b'<')) {
-        return None;
-    }
-    let mailbox = addr_spec(cursor)?;
-    (cursor.eat(b'>') && cursor.skip_cfws()).then_some(mailbox)
 }
 
 /// A display name: words (atoms or quoted strings) with comments and whitespace between,
@@ -93,32 +58,6 @@ fn skip_phrase(cursor: &mut Cursor) -> usize {
             return words;
         }
     }
-}
-
-/// Labels `[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?` joined by dots, at least two, the
-/// last one 2–26 ASCII letters.
-fn is_valid_domain(domain: &str) -> bool {
-    let labels: Vec<&str> = domain.split('.').collect();
-    let Some(last) = labels.last() else {
-        return false;
-    };
-    labels.len() >= 2
-        && labels.iter().all(|label| is_valid_label(label))
-        && (2..=26).contains(&last.len())
-        && last.bytes().all(|b| b.is_ascii_alphabetic())
-}
-
-fn is_valid_label(label: &str) -> bool {
-    let bytes = label.as_bytes();
-    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
-        return false;
-    };
-    bytes.len() <= 63
-        && first.is_ascii_alphanumeric()
-        && last.is_ascii_alphanumeric()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
 }
 
 #[cfg(test)]

@@ -52,10 +52,6 @@ impl<'a> Cursor<'a> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
-    pub(super) fn slice(&self, start: usize, end: usize) -> &'a str {
-        self.text.get(start..end).unwrap_or("")
-    }
-
     /// Consumes `b` if it is next.
     pub(super) fn eat(&mut self, b: u8) -> bool {
         let hit = self.peek() == Some(b);
@@ -147,23 +143,6 @@ impl<'a> Cursor<'a> {
         (self.pos > start).then_some((start, self.pos))
     }
 
-    /// `dot-atom-text = 1*atext *("." 1*atext)`; returns the span.
-    pub(super) fn dot_atom(&mut self) -> Option<(usize, usize)> {
-        let start = self.pos;
-        self.atom()?;
-        loop {
-            let before_dot = self.pos;
-            if !self.eat(b'.') {
-                break;
-            }
-            if self.atom().is_none() {
-                self.pos = before_dot;
-                break;
-            }
-        }
-        Some((start, self.pos))
-    }
-
     /// `"…"` with qtext, quoted pairs and folding whitespace; the span includes the quotes.
     pub(super) fn quoted_string(&mut self) -> Option<(usize, usize)> {
         let start = self.pos;
@@ -236,27 +215,6 @@ mod tests {
                 "{input:?}"
             );
         }
-    }
-
-    #[test]
-    fn dot_atom_stops_before_a_dangling_dot() {
-        let cases = [
-            ("a.b.c@x", "a.b.c", "@x"),
-            ("a..b", "a", "..b"),
-            ("a.", "a", "."),
-            ("ab+c", "ab+c", ""),
-        ];
-        for (input, consumed, rest) in cases {
-            assert_eq!(
-                run(input, |c| c.dot_atom().is_some()),
-                (consumed.into(), rest.into()),
-                "{input:?}"
-            );
-        }
-        assert_eq!(
-            run(".a", |c| c.dot_atom().is_some()),
-            ("<fail>".into(), ".a".into())
-        );
     }
 
     #[test]

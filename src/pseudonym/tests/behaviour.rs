@@ -35,7 +35,7 @@ fn non_emails_are_hashed_exactly_as_given() {
         (" x", "x"),
         ("x ", "x"),
         ("1.5", "1.50"),
-        ("user@LOCALHOST", "user@localhost"),
+        ("A. Person <ALICE@acme.com>", "A. Person <alice@acme.com>"),
     ];
     for (a, b) in pairs {
         assert_ne!(
@@ -45,7 +45,7 @@ fn non_emails_are_hashed_exactly_as_given() {
         );
     }
     let p = REFERENCE
-        .pseudonymize("user@localhost", false)
+        .pseudonymize("A. Person <alice@acme.com>", false)
         .unwrap()
         .unwrap();
     assert_eq!(p.domain, None);

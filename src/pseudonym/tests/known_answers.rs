@@ -190,7 +190,11 @@ fn ip_and_tokenize_vectors() {
             REFERENCE.tokenize("Alice@acme.com").unwrap(),
         ),
         ("number", token(&REFERENCE, "42", false)),
-        ("not an email", token(&REFERENCE, "user@localhost", false)),
+        // Psoxy's parser refuses an unquoted `.` in a display name (email-vectors.json).
+        (
+            "not an email",
+            token(&REFERENCE, "A. Person <alice@acme.com>", false),
+        ),
     ];
     let expected = [
         "t~F7ns_CKTaYIadtultpBIrNWno_v3PBM2Kp09eEsyV2c",
@@ -199,7 +203,7 @@ fn ip_and_tokenize_vectors() {
         "p~Ff5UdkdXYbjFSKgLc9AfLPoFKpzkXz--WcgQ_mfZELXpqRL5Kk0CrgKgpDyKp5kf",
         "p~ok0Pqm8TjdZbduHZmY1TsYaZ2rNJ211agIusXPxQUJMpzrQuKIbXxMH9xu1v9M0Y",
         "t~znQ9uPAsipaRVgakqmpOA0f-KZDE8pvKpaeCR50hj5Y",
-        "t~xI3glwvAsdsmNecTzoQqVGXUOYbRo5WNrfzdoJK1pho",
+        "t~TWa28aw5IcyjdAD8sK-2fGFp-h4a_pFRMfEze6kqdUI",
     ];
     for ((what, got), expected) in cases.into_iter().zip(expected) {
         assert_eq!(got, expected, "{what}");

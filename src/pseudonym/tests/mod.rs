@@ -5,6 +5,7 @@
 mod behaviour;
 mod known_answers;
 mod properties;
+mod psoxy_emails;
 
 use std::sync::LazyLock;
 

@@ -114,6 +114,20 @@ impl<'a> StructAcc<'a> {
     fn report_unknown(&self, key: &Node, text: &str) {
         let de = self.de.child(key);
         let label = self.de.label(self.name);
+        if text == "augments" {
+            // Psoxy's response augments add `+`-prefixed keys that its schemas let pass
+            // by name — which lets an upstream key of that shape pass too. Unsupported,
+            // and said so rather than skipped (docs/rules.md, "Differences from Psoxy").
+            let problem = de
+                .problem(format!(
+                    "`augments` in {label} is not supported: pseudoproxy adds no keys to responses, and no key passes a schema unless the rules name it"
+                ))
+                .with_hint(Some(
+                    "remove `augments`; derive what you need in the analytics platform".to_owned(),
+                ));
+            self.de.cx.record(None, Some(problem));
+            return;
+        }
         let hint = if text == "method" && self.de.variant.is_some() {
             Some("the kind is already given by the tag; remove `method`".to_owned())
         } else {

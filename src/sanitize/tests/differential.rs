@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 
-use super::super::{LinkProtection, sanitize, sanitize_fast, sanitize_reference};
+use super::super::{Depth, LinkProtection, sanitize, sanitize_fast, sanitize_reference};
 use super::pseudonymizer;
 use crate::rules;
 
@@ -190,6 +190,7 @@ fn the_fast_path_gives_exactly_the_reference_result() {
             p,
             &body,
             &LinkProtection::none(),
+            Depth::Serde,
         ));
         cases.set(cases.get() + 1);
         if let Ok(fast) = sanitize_fast(&rules, endpoint, p, &body, &LinkProtection::none()) {
@@ -243,6 +244,7 @@ fn repeated_keys_filter_like_the_last_value_at_the_first_position() {
             pseudonymizer(),
             body,
             &LinkProtection::none(),
+            Depth::Serde,
         ));
         let fast = sanitize_fast(
             &rules,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::super::{LinkProtection, sanitize_fast, sanitize_reference};
+use super::super::{Depth, LinkProtection, sanitize_fast, sanitize_reference};
 use super::pseudonymizer;
 use crate::rules;
 
@@ -41,6 +41,7 @@ fn golden_examples_take_the_fast_path_and_match_the_reference() {
             pseudonymizer(),
             &body,
             &LinkProtection::none(),
+            Depth::Serde,
         )
         .unwrap();
         match sanitize_fast(

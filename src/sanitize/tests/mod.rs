@@ -4,6 +4,7 @@
 mod differential;
 mod golden;
 mod privacy_props;
+mod psoxy_jackson;
 
 use std::sync::OnceLock;
 
