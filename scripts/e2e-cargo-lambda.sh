@@ -43,7 +43,7 @@ python3 "$work/upstream.py" "$upstream_port" example-api-responses/original/spac
 pids+=($!)
 
 umask 077
-echo '{"PSOXY_SALT":"e2e-salt","PSEUDOPROXY_ACCESS_TOKEN":"e2e-token"}' >"$work/secrets.json"
+echo '{"PSOXY_SALT":"e2e-salt","PSOXY_ENCRYPTION_KEY":"e2e-key","PSEUDOPROXY_ACCESS_TOKEN":"e2e-token"}' >"$work/secrets.json"
 
 .venv/bin/cargo-lambda lambda watch -P "$lambda_port" --ignore-changes \
   --env-var "TARGET_HOST=http://127.0.0.1:$upstream_port,CONFLUENCE_CLOUD_ID=acme-cloud-id,PSEUDOPROXY_SECRETS_FILE=$work/secrets.json" \

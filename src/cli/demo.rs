@@ -44,6 +44,7 @@ const ORIGINALS: &[(&str, &str)] = &[
     example!("blogpost-versions-page2.json"),
     example!("content-search-page1.json"),
     example!("content-search-page2.json"),
+    example!("content-search-expanded.json"),
     example!("custom-content-versions-page1.json"),
     example!("custom-content-versions-page2.json"),
     example!("footer-comment-versions-page1.json"),

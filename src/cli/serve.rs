@@ -279,6 +279,10 @@ mod tests {
         let file = dir.path().join("secrets.json");
         let store = FileStore::new(&file);
         store.put("PSOXY_SALT", "serve-salt").await.unwrap();
+        store
+            .put("PSOXY_ENCRYPTION_KEY", "serve-key")
+            .await
+            .unwrap();
         store.put("ACCESS_TOKEN", "serve-token").await.unwrap();
         let env = Env::from_pairs(&[("AWS_LAMBDA_FUNCTION_NAME", "ignored-locally")]);
         let state = serve_state(

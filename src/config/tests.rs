@@ -377,7 +377,7 @@ async fn defaults_of_the_spec() {
     let s = r.settings().await.unwrap();
     assert_eq!(s.source, "confluence");
     assert_eq!(s.upstream_base, "https://api.atlassian.com");
-    assert_eq!(s.request_timeout, Duration::from_secs(55));
+    assert_eq!(s.request_timeout, Duration::from_secs(180));
     assert!(!s.development_mode);
     assert_eq!(s.auth, AuthSettings::default());
     assert_eq!(s.function_name.as_deref(), Some("psoxy-confluence-cloud"));

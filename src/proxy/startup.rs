@@ -76,11 +76,18 @@ pub enum BuildError {
 
 /// The one constructor of [`AppState`].
 pub async fn build(deps: Dependencies, settings: ProxySettings) -> Result<AppState, BuildError> {
+    // CPU work that no request should wait for: compiled on the blocking pool meanwhile.
+    // Detached on purpose: the grammar is a `LazyLock`, so a request that comes first
+    // simply compiles it itself.
+    drop(tokio::task::spawn_blocking(
+        crate::pseudonym::warm_up_email_grammar,
+    ));
     let tokens = token_source(&settings, &deps)?;
     let rules = match &settings.rules {
         RulesChoice::Custom { origin, yaml } => compile_rules((origin, yaml)),
         RulesChoice::Shipped => deps.shipped_rules.compiled().await,
     };
+    let settings = require_key_of_the_rules(settings, &rules);
     Ok(AppState {
         pseudonymizer: crate::pseudonym::Pseudonymizer::new(settings.pseudonym.clone()),
         settings,
@@ -89,6 +96,21 @@ pub async fn build(deps: Dependencies, settings: ProxySettings) -> Result<AppSta
         tokens,
         local_access: deps.local_access,
     })
+}
+
+/// Rules that issue reversible pseudonyms cannot be served without the key: the key is
+/// then a missing setting (500 `CONNECTION_SETUP`, named by the health check) rather than
+/// a 502 on the first response that holds such a field.
+fn require_key_of_the_rules(mut settings: ProxySettings, rules: &CompiledRules) -> ProxySettings {
+    let needs_key = rules
+        .as_ref()
+        .is_ok_and(|rules| rules.issues_reversible_pseudonyms());
+    if needs_key && settings.pseudonym.encryption_key.is_none() {
+        settings
+            .missing
+            .push(crate::config::names::PSOXY_ENCRYPTION_KEY.to_owned());
+    }
+    settings
 }
 
 /// The token source the settings chose, connected to the store.

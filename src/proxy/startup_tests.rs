@@ -53,7 +53,11 @@ async fn a_cold_start_waits_for_one_wave_of_reads_whatever_the_deployment() {
         instance("REFRESH_TOKEN"),
     );
     let cloud = instance("CONFLUENCE_CLOUD_ID");
-    let base = [("PSOXY_SALT", "s"), (cloud.as_str(), "cloud-1")];
+    let base = [
+        ("PSOXY_SALT", "s"),
+        ("PSOXY_ENCRYPTION_KEY", "k"),
+        (cloud.as_str(), "cloud-1"),
+    ];
     let with = |owned: &[(&str, &str)]| -> Vec<(String, String)> {
         base.iter()
             .chain(owned)
@@ -219,6 +223,7 @@ async fn lambda_with_a_secrets_file_builds_a_serving_state() {
     let prefix = "PSOXY_CONFLUENCE_CLOUD_";
     let secrets = serde_json::json!({
         "PSOXY_SALT": "file-salt",
+        "PSOXY_ENCRYPTION_KEY": "file-key",
         format!("{prefix}ACCESS_TOKEN"): "file-token",
         format!("{prefix}CONFLUENCE_CLOUD_ID"): "cloud-1",
     });
@@ -239,4 +244,28 @@ async fn lambda_with_a_secrets_file_builds_a_serving_state() {
     assert_eq!(state.tokens.bearer().await.unwrap(), "file-token");
     let missing_file = Env::from_pairs(&LAMBDA).with("PSEUDOPROXY_SECRETS_FILE", "/nonexistent/x");
     assert!(lambda_state_from(missing_file).await.is_err());
+}
+
+/// The shipped rules issue `p~` tokens for personal space keys: without the key the
+/// deployment is incomplete from the start (named by the health check), not broken on the
+/// first personal space.
+#[tokio::test]
+async fn rules_that_issue_reversible_pseudonyms_make_the_key_required() {
+    let oauth = [
+        (instance("CLIENT_ID"), "id"),
+        (instance("CLIENT_SECRET"), "secret"),
+        (instance("REFRESH_TOKEN"), "rt"),
+    ];
+    let mut values: Vec<(&str, &str)> = oauth.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    values.push(("PSOXY_SALT", "s"));
+    let (state, _) = cold_start(&values, &[]).await;
+    assert!(state.rules.as_ref().unwrap().issues_reversible_pseudonyms());
+    assert_eq!(state.settings.missing, ["PSOXY_ENCRYPTION_KEY"]);
+    values.push(("PSOXY_ENCRYPTION_KEY", "k"));
+    let (state, _) = cold_start(&values, &[]).await;
+    assert!(
+        state.settings.missing.is_empty(),
+        "{:?}",
+        state.settings.missing
+    );
 }

@@ -22,6 +22,28 @@ pub struct RuleSet {
     pub sha1_hex: String,
 }
 
+impl RuleSet {
+    /// Whether a response transform issues reversible (`p~`) pseudonyms, which need
+    /// `PSOXY_ENCRYPTION_KEY`: a deployment without one cannot serve these rules.
+    pub fn issues_reversible_pseudonyms(&self) -> bool {
+        self.endpoints
+            .iter()
+            .flat_map(|endpoint| &endpoint.transforms)
+            .any(|transform| {
+                matches!(
+                    transform.kind,
+                    TransformKind::Pseudonymize {
+                        include_reversible: true,
+                        ..
+                    } | TransformKind::PseudonymizeRegexMatches {
+                        include_reversible: true,
+                        ..
+                    }
+                )
+            })
+    }
+}
+
 /// One allowed request shape and how to sanitize its response.
 #[derive(Debug)]
 pub struct Endpoint {

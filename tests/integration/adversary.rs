@@ -548,6 +548,7 @@ async fn an_unreadable_allow_list_keeps_the_proxy_from_serving() {
     let prefix = format!("/pseudoproxy-test/allow-{:016x}/", rand::random::<u64>());
     for (short, value) in [
         ("PSOXY_SALT", SALT),
+        ("PSOXY_ENCRYPTION_KEY", ENCRYPTION_KEY),
         ("ACCESS_TOKEN", ACCESS_TOKEN),
         (
             "ALLOWED_CALLER_ARNS",

@@ -48,9 +48,12 @@ pub(crate) struct GateHandle {
 }
 
 impl GateHandle {
-    /// Waits until an operation is held at the gate.
+    /// Waits until an operation is held at the gate. A request that fails before it gets
+    /// there would otherwise hang the suite: after 30 s the test fails instead.
     pub(crate) async fn reached(&self) {
-        self.reached.notified().await;
+        tokio::time::timeout(std::time::Duration::from_secs(30), self.reached.notified())
+            .await
+            .expect("no operation reached the gate within 30 s (did the request fail earlier?)");
     }
 
     /// Lets the held operation go on.

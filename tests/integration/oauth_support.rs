@@ -42,6 +42,7 @@ pub(crate) async fn instance(
         ("CONFLUENCE_CLOUD_ID", CLOUD_ID),
         ("PATH_TO_INSTANCE_CONFIG", prefix),
         ("PSOXY_SALT", "oauth-test-salt"),
+        ("PSOXY_ENCRYPTION_KEY", "oauth-test-key"),
     ]);
     let settings = config::resolve(env, store.clone(), clock.clone(), Overrides::default()).await;
     let deps = Dependencies {

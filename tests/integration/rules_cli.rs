@@ -53,6 +53,37 @@ fn the_shipped_rules_are_valid() {
     assert!(stdout(&out).contains("ok"));
 }
 
+/// The opt-in variant keeps group names and nothing else: any other drift from the
+/// shipped rules would be an unreviewed change to what leaves.
+#[test]
+fn the_group_names_variant_differs_from_the_shipped_rules_by_one_leaf() {
+    let out = run_cli(
+        &[
+            "rules",
+            "diff",
+            "rules/confluence.yaml",
+            "rules/confluence-group-names.yaml",
+        ],
+        &[],
+        "",
+        &root(),
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}\n{}", stderr(&out));
+    let changed: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("  /"))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "  /ex/confluence/{cloudId}/wiki/rest/api/group  $.results[*].name  absent -> raw (more exposed)"
+        ],
+        "{text}"
+    );
+    assert!(text.contains("EXPOSED (1)"), "{text}");
+}
+
 #[test]
 fn the_project_examples_pass_by_default() {
     let out = run_cli(&["rules", "test"], &[], "", &root());

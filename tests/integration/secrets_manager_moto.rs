@@ -89,6 +89,7 @@ async fn lambda_with_secrets_manager_builds_a_serving_state() {
     let shared = unique("SHARED");
     for (name, value) in [
         (format!("{shared}PSOXY_SALT"), "sm-salt"),
+        (format!("{shared}PSOXY_ENCRYPTION_KEY"), "sm-key"),
         (format!("{instance}CLIENT_ID"), "cid"),
         (format!("{instance}CLIENT_SECRET"), "csecret"),
         (format!("{instance}REFRESH_TOKEN"), "rt"),

@@ -282,6 +282,7 @@ async fn lambda_with_ssm_builds_a_serving_state() {
     let (instance, shared) = (format!("{root}confluence/"), format!("{root}shared/"));
     for (name, value) in [
         (format!("{shared}PSOXY_SALT"), "lambda-salt"),
+        (format!("{shared}PSOXY_ENCRYPTION_KEY"), "lambda-key"),
         (format!("{instance}CLIENT_ID"), "cid"),
         (format!("{instance}CLIENT_SECRET"), "csecret"),
         (format!("{instance}REFRESH_TOKEN"), "rt"),
