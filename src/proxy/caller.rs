@@ -31,6 +31,12 @@ pub(super) struct Caller {
     pub via_function_url: bool,
     /// When the Lambda invocation must be answered (its context's deadline).
     pub deadline: Option<Instant>,
+    /// An event no front door produced: a function-URL-shaped event with neither a
+    /// domain name nor an authorizer, which a function URL or API Gateway always fills
+    /// in. Only a principal allowed to invoke the function directly (the health
+    /// schedule, an operator's `aws lambda invoke`) can send one; such a principal
+    /// could write any caller into the event, so the allow-lists cannot judge it.
+    pub direct_invocation: bool,
 }
 
 impl Caller {
@@ -47,6 +53,8 @@ impl Caller {
                     .as_ref()
                     .and_then(|a| a.iam.as_ref())
                     .and_then(|iam| iam.user_arn.clone());
+                caller.direct_invocation =
+                    context.authorizer.is_none() && context.domain_name.is_none();
             }
             // API Gateway REST API (payload 1.0), AWS_IAM authorization.
             Some(RequestContext::ApiGatewayV1(context)) => {

@@ -143,6 +143,61 @@ async fn scheduled_event_runs_the_deep_check_and_each_failure_meets_its_alarm() 
         ["HealthCheckTransientFailure"]
     );
 }
+/// The module restricts callers by default (`ALLOWED_CALLER_ARNS`, optionally IP blocks);
+/// the scheduled event carries no principal and a loopback source IP, yet must reach the
+/// health check. The exemption is for that shape of event and that header only.
+#[tokio::test]
+async fn the_scheduled_event_passes_the_caller_allow_lists_and_nothing_else_does() {
+    let server = MockServer::start().await;
+    let mut settings = crate::proxy_support::settings(&server.uri());
+    settings.allowed_caller_arns = Some(vec![
+        "arn:aws:iam::123456789012:role/worklytics-caller".into(),
+    ]);
+    settings.allowed_ip_blocks =
+        Some(pseudoproxy::config::parse::ip_blocks("198.51.100.0/24").unwrap());
+    let state = std::sync::Arc::new(crate::proxy_support::state_with(settings).await);
+    let scheduled: Value = serde_json::from_str(&module_file("health-check-event.json")).unwrap();
+    let answer = |event: Value| {
+        let state = state.clone();
+        async move {
+            let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+            let response: Response<Body> = proxy::app(state).oneshot(request).await.unwrap();
+            let status = response.status().as_u16();
+            let error = response
+                .headers()
+                .get("x-psoxy-error")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, error)
+        }
+    };
+    let (status, error) = answer(scheduled.clone()).await;
+    assert_ne!(status, 403, "the schedule's event was refused: {error:?}");
+    assert_eq!(error, None);
+
+    // The same event asking for data is judged like any caller.
+    let mut data = scheduled.clone();
+    data["headers"]
+        .as_object_mut()
+        .unwrap()
+        .remove("x-psoxy-health-check");
+    data["rawPath"] = "/wiki/api/v2/spaces".into();
+    data["requestContext"]["http"]["path"] = "/wiki/api/v2/spaces".into();
+    let (status, error) = answer(data).await;
+    assert_eq!(
+        (status, error.as_deref()),
+        (403, Some("UNAUTHORIZED_IP_ADDRESS"))
+    );
+
+    // A health check that came through a front door (it has a domain name) is judged too.
+    let mut through_url = scheduled.clone();
+    through_url["requestContext"]["domainName"] = "abcdefghij.lambda-url.us-east-1.on.aws".into();
+    let (status, error) = answer(through_url).await;
+    assert_eq!(
+        (status, error.as_deref()),
+        (403, Some("UNAUTHORIZED_IP_ADDRESS"))
+    );
+}
+
 #[test]
 fn the_pattern_evaluator_rejects_near_misses() {
     let pattern = r#"{ ($.target = "pseudoproxy::audit") && ($.fields.status = 412) }"#;
