@@ -1,7 +1,11 @@
 //! `pseudoproxy rules lint F`: what happens to every field of every endpoint, and what
 //! looks like a leak (the analysis is `crate::lint`; this file reads files and prints).
+//! With `--psoxy P` (e.g. rules/psoxy-treatment.yaml) it also sets every field next to
+//! Psoxy's treatment; `--format markdown` prints that comparison as docs/psoxy-fields.md
+//! carries it.
 //!
-//! Exit codes: 0 clean, 1 findings, 2 usage or I/O, 3 invalid rules or lint file.
+//! Exit codes: 0 clean, 1 findings (or problems against Psoxy's treatment), 2 usage or
+//! I/O, 3 invalid rules, lint file or facts file.
 
 use std::path::{Path, PathBuf};
 
@@ -10,12 +14,14 @@ use serde::Serialize;
 
 use super::examples_manifest::{Manifest, default_manifest};
 use super::{CliError, rules_file};
-use crate::lint::{self, LintConfig, LintExample, LintReport};
+use crate::lint::{self, LintConfig, LintExample, LintReport, PsoxyComparison, PsoxyFacts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(super) enum Format {
     Text,
     Json,
+    /// The comparison with Psoxy (needs `--psoxy`), as docs/psoxy-fields.md carries it.
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -36,6 +42,11 @@ pub struct LintArgs {
     /// [default: F with `.lint.yaml` for its extension, e.g. confluence.lint.yaml, if any].
     #[arg(long)]
     lint_file: Option<PathBuf>,
+    /// Psoxy's treatment of every field (e.g. rules/psoxy-treatment.yaml): set each field
+    /// next to ours and check that every field Psoxy passes and these rules drop has a
+    /// reason [required by `--format markdown`].
+    #[arg(long, value_name = "FACTS", required_if_eq("format", "markdown"))]
+    psoxy: Option<PathBuf>,
 }
 
 /// The JSON output: the report plus which files it is about.
@@ -46,6 +57,8 @@ struct JsonOutput<'a> {
     examples: Option<String>,
     #[serde(flatten)]
     report: &'a LintReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    psoxy: Option<&'a PsoxyComparison>,
 }
 
 pub(super) fn run(args: LintArgs) -> Result<(), CliError> {
@@ -64,29 +77,79 @@ pub(super) fn run(args: LintArgs) -> Result<(), CliError> {
         (None, false) => Some(default_manifest()).filter(|p| p.exists()),
     };
     let examples = manifest.as_deref().map(load_examples).transpose()?;
+    let facts = match &args.psoxy {
+        Some(path) => Some((load_psoxy(path)?, path.display().to_string())),
+        None => None,
+    };
     let report = lint::lint(&rules, &config, examples.as_deref());
     let origin = args.file.display().to_string();
+    let comparison = facts
+        .as_ref()
+        .map(|(facts, file)| lint::compare_with_psoxy(&report, facts, &origin, file));
     match args.format {
-        Format::Text => print!("{}", lint::render_text(&origin, &report)),
+        Format::Text => {
+            print!("{}", lint::render_text(&origin, &report));
+            if let Some(comparison) = &comparison {
+                print!("{}", psoxy_problems_text(comparison));
+            }
+        }
         Format::Json => {
             let output = JsonOutput {
                 rules: origin,
                 lint_file: lint_file.map(|p| p.display().to_string()),
                 examples: manifest.map(|p| p.display().to_string()),
                 report: &report,
+                psoxy: comparison.as_ref(),
             };
             let text = serde_json::to_string_pretty(&output)
                 .map_err(|e| CliError::Usage(format!("cannot write the report: {e}")))?;
             println!("{text}");
         }
+        Format::Markdown => match &comparison {
+            Some(comparison) => print!("{}", lint::render_psoxy_markdown(comparison)),
+            None => {
+                return Err(CliError::Usage(
+                    "--format markdown needs --psoxy".to_owned(),
+                ));
+            }
+        },
     }
-    match report.findings.len() {
-        0 => Ok(()),
-        n => Err(CliError::ChecksFailed(format!(
-            "{}: {n} lint finding(s)",
-            args.file.display()
-        ))),
+    let mut failed = Vec::new();
+    if !report.findings.is_empty() {
+        let n = report.findings.len();
+        failed.push(format!("{}: {n} lint finding(s)", args.file.display()));
     }
+    if let Some(comparison) = &comparison
+        && !comparison.problems.is_empty()
+    {
+        let n = comparison.problems.len();
+        failed.push(format!(
+            "{}: {n} problem(s) against Psoxy's treatment",
+            comparison.facts
+        ));
+    }
+    match failed.is_empty() {
+        true => Ok(()),
+        false => Err(CliError::ChecksFailed(failed.join("; "))),
+    }
+}
+
+/// After the text report: how the comparison with Psoxy went.
+fn psoxy_problems_text(comparison: &PsoxyComparison) -> String {
+    let problems: String = comparison
+        .problems
+        .iter()
+        .map(|p| format!("- {p}\n"))
+        .collect();
+    let n = comparison.problems.len();
+    format!("\nPSOXY ({}): {n} problem(s)\n{problems}", comparison.facts)
+}
+
+fn load_psoxy(path: &Path) -> Result<PsoxyFacts, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+    PsoxyFacts::from_yaml(&text)
+        .map_err(|e| CliError::InvalidRules(format!("{}: {e}", path.display())))
 }
 
 /// `rules/confluence.yaml` → `rules/confluence.lint.yaml`.

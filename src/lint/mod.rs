@@ -7,7 +7,8 @@
 //! each leaf then gets its worst-case [`LeafClass`] (`classify`). The checks (`checks`,
 //! `examples`) turn that into [`Finding`]s with stable codes; a lint file
 //! ([`LintConfig`]) adds personal-name patterns and acknowledges findings with reasons.
-//! [`diff`] compares two rules files with the same analysis.
+//! [`diff`] compares two rules files with the same analysis; `psoxy_compare` sets the
+//! result next to Psoxy's treatment of each field (`rules/psoxy-treatment.yaml`).
 //!
 //! Invariant: a leaf is only ever reported as protected when every document the schema
 //! lets through gets that protection — the canary tests (`tests/integration/canary.rs`)
@@ -22,6 +23,7 @@ pub(crate) mod diff;
 mod examples;
 pub(crate) mod findings;
 pub(crate) mod names;
+mod psoxy_compare;
 pub(crate) mod reach;
 mod render;
 pub(crate) mod shape;
@@ -31,6 +33,11 @@ use serde::Serialize;
 pub use classify::{Applied, LeafClass};
 pub use config::{Acknowledgement, LintConfig, LintConfigError};
 pub use findings::{Code, Finding};
+pub use psoxy_compare::{
+    Conditional, EndpointComparison, EndpointFacts, FieldFacts, FieldRow, PsoxyClass,
+    PsoxyComparison, PsoxyFacts, PsoxyFactsError, PsoxyProblem, PsoxyProblemKind, PsoxySource,
+    compare_with_psoxy, render_psoxy_markdown,
+};
 pub use render::render_text;
 pub use shape::{LeafPath, MAX_REF_REPEAT, SchemaStep};
 
