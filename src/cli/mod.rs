@@ -1,7 +1,8 @@
 //! Command-line front end: argument parsing and exit codes; one file per subcommand.
 //!
 //! Exit codes (architecture guide): 0 ok, 1 checks failed (test mismatch, blocked URL),
-//! 2 usage or I/O, 3 invalid rules. Errors print as one readable chain on stderr.
+//! 2 usage or I/O, 3 invalid rules; `export` stopped early: 4 (wait budget), 130 (SIGINT),
+//! 143 (SIGTERM). Errors print as one readable chain on stderr.
 
 mod auth;
 mod call;
@@ -10,6 +11,7 @@ mod examples_manifest;
 mod export;
 mod json_diff;
 mod pseudonym_args;
+mod report;
 mod rules_cmd;
 mod rules_diff;
 mod rules_file;
@@ -69,6 +71,9 @@ pub enum RulesCommand {
     Lint(rules_lint::LintArgs),
     /// Show the privacy effect of changing a rules file (exit 1 if it exposes more).
     Diff(rules_diff::DiffArgs),
+    /// Write one self-contained HTML page of what leaves: per endpoint, per golden example,
+    /// and with `--against` the effect of a change.
+    Report(report::ReportArgs),
 }
 
 /// Outcome classes that map to exit codes.
@@ -83,6 +88,10 @@ pub enum CliError {
     /// A rules file is invalid (the diagnostics were already printed).
     #[error("{0}")]
     InvalidRules(String),
+    /// A run stopped before it finished (`export`: a signal, the wait budget); `code` says
+    /// why (docs/caller-tools.md) and a re-run resumes.
+    #[error("{message}")]
+    Stopped { code: u8, message: String },
 }
 
 impl CliError {
@@ -91,6 +100,7 @@ impl CliError {
             CliError::ChecksFailed(_) => 1,
             CliError::Usage(_) => 2,
             CliError::InvalidRules(_) => 3,
+            CliError::Stopped { code, .. } => *code,
         }
     }
 }
@@ -114,6 +124,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Rules(RulesCommand::Test { examples }) => rules_cmd::test(examples),
         Command::Rules(RulesCommand::Lint(args)) => rules_lint::run(args),
         Command::Rules(RulesCommand::Diff(args)) => rules_diff::run(args),
+        Command::Rules(RulesCommand::Report(args)) => report::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Auth(args) => auth::run(args),
         Command::Call(args) => call::run(args),

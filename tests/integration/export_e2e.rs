@@ -1,6 +1,7 @@
 //! `export --all` (the real binary) through `serve` (the real binary) over a slow,
 //! rate-limiting wiremock Confluence: every item lands exactly once, and a run killed with
-//! SIGKILL midway resumes to byte-identical output.
+//! SIGKILL midway (the state is a snapshot plus an append-only journal) resumes to
+//! byte-identical output.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,7 +14,7 @@ use wiremock::{Mock, MockServer};
 
 use crate::export_support::*;
 
-fn export_command(base: &str, out: &Path) -> Command {
+fn export_command(base: &str, out: &Path, json: bool) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pseudoproxy"));
     command
         .args([
@@ -26,16 +27,17 @@ fn export_command(base: &str, out: &Path) -> Command {
             "--limit",
             "2",
         ])
-        .args(["--concurrency", "4", "--max-wait", "1", "--out"])
+        .args(["--concurrency", "4", "--max-wait", "0.1", "--out"])
         .arg(out)
+        .args(json.then_some("--json"))
         .env_remove("PSEUDOPROXY_AUTH_TOKEN")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     command
 }
 
-async fn run_export(base: &str, out: &Path) -> Output {
-    let mut command = export_command(base, out);
+async fn run_export(base: &str, out: &Path, json: bool) -> Output {
+    let mut command = export_command(base, out, json);
     tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap()
@@ -75,14 +77,29 @@ fn check_outputs(out: &Path) -> BTreeMap<String, String> {
     files
 }
 
+/// (pages, retries) recorded in the state: the snapshot, then the journal's records (one
+/// line per page, the listing's whole state; the last one of a listing wins; a torn last
+/// line is a page not recorded yet).
 fn state_pages(out: &Path) -> (u64, u64) {
-    let Ok(text) = std::fs::read_to_string(out.join("export-state.json")) else {
-        return (0, 0);
-    };
-    let state: Value = serde_json::from_str(&text).unwrap();
-    let endpoints = state["endpoints"].as_object().unwrap();
+    let mut endpoints = serde_json::Map::new();
+    if let Ok(text) = std::fs::read_to_string(out.join("export-state.json")) {
+        let state: Value = serde_json::from_str(&text).unwrap();
+        endpoints = state["endpoints"].as_object().unwrap().clone();
+    }
+    let journal = std::fs::read_to_string(out.join("export-state.journal")).unwrap_or_default();
+    for line in journal.lines() {
+        if let Ok(record) = serde_json::from_str::<Value>(line) {
+            let key = record["key"].as_str().unwrap().to_owned();
+            endpoints.insert(key, record["entry"].clone());
+        }
+    }
     let sum = |field: &str| endpoints.values().map(|e| e[field].as_u64().unwrap()).sum();
     (sum("pages"), sum("retries"))
+}
+
+fn summary(output: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("no JSON summary ({e}): {stdout}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,32 +114,36 @@ async fn export_all_writes_every_item_once_and_resumes_after_sigkill() {
 
     // One uninterrupted run.
     let first = dir.path().join("first");
-    let output = run_export(&base, &first).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let output = run_export(&base, &first, true).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "export failed:\n{stdout}\n{stderr}"
+        "export failed:\n{}\n{stderr}",
+        String::from_utf8_lossy(&output.stdout)
     );
-    assert!(
-        stdout.lines().last().unwrap().starts_with("total"),
-        "{stdout}"
-    );
+    let clean = summary(&output);
+    assert_eq!(clean["outcome"], "complete");
     let complete = check_outputs(&first);
     let (pages, retries) = state_pages(&first);
     assert_eq!(pages, 16 * 3 + 1, "16 listings of 3 pages and the sites");
+    assert_eq!(clean["totals"]["pages"], pages);
     assert!(
         retries >= 16,
         "every second page was throttled once: {retries} retries"
     );
     assert!(
-        stderr.contains("status 429; retrying"),
-        "plain progress lines: {stderr}"
+        clean["totals"]["refused"].as_u64().unwrap() >= 16,
+        "every refusal is counted: {clean:#}"
+    );
+    assert_eq!(clean["totals"]["failed"], 0, "a 429 never fails a listing");
+    assert!(
+        !stderr.contains("status 429"),
+        "no line per refusal on stderr: {stderr}"
     );
 
     // A run killed midway (SIGKILL, after the state shows progress), then resumed.
     let second = dir.path().join("second");
-    let mut child = KillOnDrop(export_command(&base, &second).spawn().unwrap());
+    let mut child = KillOnDrop(export_command(&base, &second, false).spawn().unwrap());
     let started = Instant::now();
     while state_pages(&second).0 < 4 {
         assert!(started.elapsed() < Duration::from_secs(60), "no progress");
@@ -139,16 +160,18 @@ async fn export_all_writes_every_item_once_and_resumes_after_sigkill() {
         killed_at < pages,
         "killed midway: {killed_at} of {pages} pages"
     );
-    let output = run_export(&base, &second).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let output = run_export(&base, &second, true).await;
     assert!(
         output.status.success(),
-        "resume failed:\n{stdout}\n{}",
+        "resume failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    let resumed = summary(&output);
     assert!(
-        stdout.contains("resumed") || stdout.contains("already done"),
-        "{stdout}"
+        resumed["totals"]["requests"].as_u64().unwrap()
+            < clean["totals"]["requests"].as_u64().unwrap(),
+        "the resumed run did not start over: {resumed:#}"
     );
     assert_eq!(
         check_outputs(&second),
@@ -157,10 +180,15 @@ async fn export_all_writes_every_item_once_and_resumes_after_sigkill() {
     );
     assert_eq!(state_pages(&second).0, pages);
 
-    // A third run finds everything done and fetches nothing.
-    let output = run_export(&base, &second).await;
+    // A third run finds everything done, fetches nothing, and says so in a few lines.
+    let output = run_export(&base, &second, false).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert_eq!(stdout.matches("already done").count(), 17, "{stdout}");
+    assert!(stdout.contains("17 listings were already done"), "{stdout}");
+    assert!(stdout.lines().count() < 25, "no line per listing: {stdout}");
+    assert!(
+        stdout.ends_with("complete: 17 of 17 listings done\n"),
+        "{stdout}"
+    );
     assert_eq!(check_outputs(&second), complete);
 }

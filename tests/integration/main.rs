@@ -19,6 +19,8 @@ mod infra_health_event;
 mod export_e2e;
 // The wiremock Confluence and the `serve` child process for the export tests.
 mod export_support;
+// `export` unattended: rate limit, silent proxy, next=true links, SIGTERM/resume, summary.
+mod export_unattended;
 // Jayway-only paths are load errors; the documented rewrites work.
 mod jsonpath_rules;
 // `rules lint` on the shipped rules: clean, formats, exit codes, docs report current.
@@ -29,6 +31,8 @@ mod lint_email;
 mod proxy_canary;
 // Property tests over the whole sanitizer.
 mod properties;
+// Worklytics' calls through `serve`, every `_links.next` followed against a paging Confluence.
+mod replay_worklytics;
 // ≥ 30 hostile paths and headers: documented status, upstream never called.
 mod proxy_hostile;
 // Function-URL events through lambda_http parsing and the app: success, every error code, health.
@@ -43,6 +47,8 @@ mod pure_core;
 mod rules_cli;
 // `rules diff`: exposures, pseudonym changes, example output diffs.
 mod rules_diff;
+// `rules report`: the HTML page per endpoint and example, planted markup, a change at the top.
+mod report_cli;
 // SsmStore error classes through the real SDK (wiremock).
 mod ssm_errors;
 // SsmStore and the resolver against moto (scripts/with-moto.sh).

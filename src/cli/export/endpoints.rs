@@ -5,7 +5,8 @@
 //! an id (`pages/{id}/versions`, `group/{groupId}/membersByGroupId`, …) are fetched for the
 //! ids found in the first round's output, when [`id_source`] knows where such ids come
 //! from. `pathRegex` endpoints cannot be enumerated and are reported as skipped.
-//! Every job writes `<key>.ndjson`; keys are path-derived and safe as file names.
+//! Every job writes `<key>.ndjson`; keys are path-derived and safe as file names. Jobs of
+//! one endpoint share a kind (`pages-ID-versions`), which the summary groups by.
 
 use serde_json::Value;
 
@@ -16,6 +17,8 @@ use crate::rules::{Endpoint, ParamSchema, PathMatcher, RuleSet};
 pub(super) struct Job {
     /// File stem and state key, e.g. `spaces`, `pages-65538-versions`.
     pub key: String,
+    /// What the summary groups by: the key, with the id as `ID` (`pages-ID-versions`).
+    pub kind: String,
     /// First page: path and query relative to the proxy base.
     pub url: String,
 }
@@ -85,6 +88,7 @@ pub(super) fn plan(rules: &RuleSet, prefix: &str, options: &QueryOptions) -> Pla
         match fill_template(endpoint, params, prefix) {
             Ok((path, None)) => plan.first.push(Job {
                 key: key_for(&path),
+                kind: key_for(&path),
                 url: join(&path, &query),
             }),
             Ok((path, Some(kind))) => plan.templated.push(Templated {
@@ -234,9 +238,17 @@ pub(super) fn key_for(path: &str) -> String {
     }
 }
 
+impl Templated {
+    /// The kind of its jobs: `pages-ID-versions`.
+    pub(super) fn kind(&self) -> String {
+        key_for(&self.path.replace("{}", "ID"))
+    }
+}
+
 /// Jobs for a templated endpoint, one per id (ids that are not plain tokens are skipped:
 /// they would make odd file names and the proxy's path schemas reject them anyway).
 pub(super) fn jobs_for(templated: &Templated, ids: &[String]) -> Vec<Job> {
+    let kind = templated.kind();
     ids.iter()
         .filter(|id| !id.is_empty() && id.len() <= 64)
         .filter(|id| {
@@ -247,6 +259,7 @@ pub(super) fn jobs_for(templated: &Templated, ids: &[String]) -> Vec<Job> {
             let path = templated.path.replacen("{}", id, 1);
             Job {
                 key: key_for(&path),
+                kind: kind.clone(),
                 url: join(&path, &templated.query),
             }
         })
@@ -254,11 +267,18 @@ pub(super) fn jobs_for(templated: &Templated, ids: &[String]) -> Vec<Job> {
 }
 
 /// Ids from exported items (one JSON document per line), in first-seen order, unique.
-pub(super) fn ids_from_ndjson(text: &str, item_type: Option<&str>) -> Vec<String> {
+/// Read line by line: a content search of 100,000 items is not held in memory.
+pub(super) fn ids_from_ndjson(
+    reader: impl std::io::BufRead,
+    item_type: Option<&str>,
+) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for line in text.lines() {
-        let Ok(item) = serde_json::from_str::<Value>(line) else {
+    for line in reader.split(b'\n') {
+        let Ok(line) = line else {
+            break;
+        };
+        let Ok(item) = serde_json::from_slice::<Value>(&line) else {
             continue;
         };
         if item_type.is_some_and(|t| item.get("type").and_then(Value::as_str) != Some(t)) {

@@ -80,6 +80,7 @@ fn shipped_rules_id_endpoints_know_their_id_sources() {
     let jobs = jobs_for(find("/pages/{}/versions"), &["65538".into(), "../x".into()]);
     assert_eq!(jobs.len(), 1, "unsafe ids are dropped: {jobs:?}");
     assert_eq!(jobs[0].key, "pages-65538-versions");
+    assert_eq!(jobs[0].kind, "pages-ID-versions");
     assert_eq!(jobs[0].url, "/wiki/api/v2/pages/65538/versions?limit=50");
 }
 
@@ -87,8 +88,8 @@ fn shipped_rules_id_endpoints_know_their_id_sources() {
 fn ids_are_found_by_type_once_each() {
     let text = "{\"id\":\"1\",\"type\":\"page\"}\n{\"id\":\"2\",\"type\":\"blogpost\"}\n\
                 {\"id\":\"1\",\"type\":\"page\"}\n{\"id\":3,\"type\":\"page\"}\nnot json\n";
-    assert_eq!(ids_from_ndjson(text, Some("page")), ["1", "3"]);
-    assert_eq!(ids_from_ndjson(text, None), ["1", "2", "3"]);
+    assert_eq!(ids_from_ndjson(text.as_bytes(), Some("page")), ["1", "3"]);
+    assert_eq!(ids_from_ndjson(text.as_bytes(), None), ["1", "2", "3"]);
 }
 
 #[test]

@@ -1,99 +1,227 @@
-//! Fetching one page through the proxy, with polite retries.
+//! One page through the proxy: admission by the run's [`Gate`], the request under the
+//! caller-side timeout, and what the answer means (see `verdict`).
 //!
-//! Retried: 429 and 503 (waiting `Retry-After` seconds, capped, when present — else a
-//! jittered exponential backoff), 504 and transport errors (backoff). Every other non-2xx
-//! answer is final for the endpoint: the proxy already decided (blocked by rules, revoked
-//! consent…), and repeating it would not change the answer.
+//! - Flow control (429, or 503 with `Retry-After`) is not a failed attempt: the gate pauses
+//!   every worker as the source asked, and the request goes back in the retry lane.
+//! - A timeout (no whole answer within `--request-timeout`), a transport error or a
+//!   transient 5xx is a failed attempt: retried after a jittered exponential backoff
+//!   (0.5 s, 1 s, 2 s …, each uniform in [½, 1]×, at most `--max-wait`), at most
+//!   `--max-attempts` per page.
+//! - A final answer ends the listing with the proxy's reason.
+//!
+//! Every request, refusal and failure is counted, in the listing's tally and live.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
 use serde_json::Value;
 
-use crate::cli::sigv4::caller::{Caller, CallerError};
+use super::gate::{Gate, Lane};
+use super::pacing::Outcome;
+use super::progress::Counters;
+use super::ratelimit::{self, RateSignals};
+use super::stop::Stop;
+use super::summary::{Event, StopReason, Tally};
+use super::verdict::{self, Class, Refusal};
+use crate::cli::sigv4::caller::{Caller, CallerError, error_chain};
 
 #[derive(Debug, thiserror::Error)]
 pub(super) enum FetchError {
-    #[error("{status}{code}: {body}")]
-    Status {
-        status: u16,
-        code: String,
-        body: String,
-    },
-    #[error("gave up after {attempts} attempts: {last}")]
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("gave up after {attempts} failed attempts; the last: {last}")]
     GaveUp { attempts: u32, last: String },
     #[error("the answer is not JSON: {0}")]
     NotJson(String),
     #[error(transparent)]
-    Caller(#[from] CallerError),
+    Caller(CallerError),
+    #[error("{}", .0.describe())]
+    Stopped(StopReason),
 }
 
-/// Retry policy.
+/// The retry and timeout settings.
 #[derive(Debug, Clone)]
-pub(super) struct RetryPolicy {
+pub(super) struct FetchSettings {
+    /// Failed attempts per page before the listing fails (flow control not counted).
     pub max_attempts: u32,
-    /// First backoff step when no `Retry-After` is given; doubles per attempt.
-    pub base_delay: Duration,
-    /// Upper bound for any single wait, `Retry-After` included.
-    pub max_delay: Duration,
+    /// First backoff step after a failed attempt; doubles per attempt.
+    pub base_backoff: Duration,
+    /// Longest backoff (`--max-wait`).
+    pub max_backoff: Duration,
+    /// Longest time for one whole request, body included (`--request-timeout`).
+    pub request_timeout: Duration,
 }
 
 /// A fetched page.
 pub(super) struct Page {
     pub body: Value,
     pub link: Option<String>,
-    pub retries: u64,
 }
 
-/// GETs `url`, retrying as described above; `on_wait` hears about each wait.
-pub(super) async fn fetch_page(
-    caller: &Caller,
-    url: &reqwest::Url,
-    policy: &RetryPolicy,
-    on_wait: &(dyn Fn(String) + Send + Sync),
-) -> Result<Page, FetchError> {
-    let headers = [("accept".to_owned(), "application/json".to_owned())];
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let outcome = caller.get(url, &headers).await;
-        let (reason, retry_after) = match outcome {
-            Ok(response) if response.status().is_success() => {
-                let link = header(&response, "link");
-                let bytes = response
-                    .bytes()
-                    .await
-                    .map_err(|e| FetchError::NotJson(e.to_string()))?;
-                let body = serde_json::from_slice(&bytes)
-                    .map_err(|e| FetchError::NotJson(e.to_string()))?;
-                let retries = u64::from(attempt - 1);
-                return Ok(Page {
-                    body,
-                    link,
-                    retries,
+/// What one fetch needs from the run.
+pub(super) struct Fetcher<'a> {
+    pub caller: &'a Caller,
+    pub gate: &'a Gate,
+    pub stop: &'a Stop,
+    pub settings: &'a FetchSettings,
+    pub live: &'a Counters,
+}
+
+/// An answer, read whole.
+struct Answer {
+    status: u16,
+    code: Option<String>,
+    signals: RateSignals,
+    link: Option<String>,
+    body: bytes::Bytes,
+}
+
+/// Why no answer was read.
+enum SendError {
+    /// Not worth retrying (credentials, signing, a bad URL).
+    Caller(CallerError),
+    /// The connection or the body broke: retried.
+    Transport(String),
+}
+
+impl Fetcher<'_> {
+    /// GETs `url`, as described in the module documentation; counts into `tally`.
+    pub(super) async fn page(
+        &self,
+        url: &reqwest::Url,
+        tally: &mut Tally,
+    ) -> Result<Page, FetchError> {
+        let mut lane = Lane::Fresh;
+        let mut failed_attempts = 0u32;
+        loop {
+            let ticket = self.gate.admit(lane).await.map_err(FetchError::Stopped)?;
+            self.count(tally, Event::Sent);
+            let sent = tokio::select! {
+                biased;
+                reason = self.stop.stopped() => return Err(FetchError::Stopped(reason)),
+                sent = tokio::time::timeout(self.settings.request_timeout, self.send(url)) => sent,
+            };
+            let failure = match sent {
+                Err(_elapsed) => {
+                    ticket.finish(Outcome::Failed);
+                    self.count(tally, Event::TimedOut);
+                    format!(
+                        "no answer within {:.1}s (--request-timeout)",
+                        self.settings.request_timeout.as_secs_f64()
+                    )
+                }
+                Ok(Err(SendError::Transport(reason))) => {
+                    ticket.finish(Outcome::Failed);
+                    self.count(tally, Event::Failed);
+                    reason
+                }
+                Ok(Err(SendError::Caller(error))) => {
+                    ticket.finish(Outcome::Abandoned);
+                    self.count(tally, Event::Failed);
+                    return Err(FetchError::Caller(error));
+                }
+                Ok(Ok(answer)) => {
+                    let class = verdict::classify(
+                        answer.status,
+                        answer.code.as_deref(),
+                        answer.signals.retry_after.is_some(),
+                    );
+                    let budget = answer.signals.budget;
+                    match class {
+                        Class::Page => {
+                            ticket.finish(Outcome::Answered { budget });
+                            return match serde_json::from_slice(&answer.body) {
+                                Ok(body) => Ok(Page {
+                                    body,
+                                    link: answer.link,
+                                }),
+                                Err(e) => {
+                                    self.count(tally, Event::Failed);
+                                    Err(FetchError::NotJson(e.to_string()))
+                                }
+                            };
+                        }
+                        Class::FlowControl => {
+                            ticket.finish(Outcome::Refused {
+                                retry_after: answer.signals.retry_after,
+                                budget,
+                            });
+                            self.count(tally, Event::Refused);
+                            lane = Lane::Retry;
+                            continue;
+                        }
+                        Class::Final => {
+                            ticket.finish(Outcome::Answered { budget });
+                            self.count(tally, Event::Failed);
+                            let refusal = verdict::refusal(
+                                answer.status,
+                                answer.code.as_deref(),
+                                &answer.body,
+                                url.query(),
+                            );
+                            return Err(FetchError::Refused(refusal));
+                        }
+                        Class::Transient => {
+                            ticket.finish(Outcome::Failed);
+                            self.count(tally, Event::Failed);
+                            verdict::transient_reason(answer.status, answer.code.as_deref())
+                        }
+                    }
+                }
+            };
+            failed_attempts += 1;
+            if failed_attempts >= self.settings.max_attempts {
+                return Err(FetchError::GaveUp {
+                    attempts: failed_attempts,
+                    last: failure,
                 });
             }
-            Ok(response) if matches!(response.status().as_u16(), 429 | 503 | 504) => {
-                let retry_after =
-                    header(&response, "retry-after").and_then(|v| parse_retry_after(&v));
-                (
-                    format!("status {}", response.status().as_u16()),
-                    retry_after,
-                )
+            let wait = backoff(self.settings, failed_attempts);
+            tokio::select! {
+                biased;
+                reason = self.stop.stopped() => return Err(FetchError::Stopped(reason)),
+                () = tokio::time::sleep(wait) => {}
             }
-            Ok(response) => return Err(final_status(response).await),
-            Err(CallerError::Http { reason, .. }) => (reason, None),
-            Err(other) => return Err(other.into()),
-        };
-        if attempt >= policy.max_attempts {
-            return Err(FetchError::GaveUp {
-                attempts: attempt,
-                last: reason,
-            });
+            lane = Lane::Retry;
         }
-        let wait = delay(policy, attempt, retry_after);
-        on_wait(format!("{reason}; retrying in {:.1}s", wait.as_secs_f64()));
-        tokio::time::sleep(wait).await;
+    }
+
+    fn count(&self, tally: &mut Tally, event: Event) {
+        tally.note(event);
+        self.live.note(event);
+    }
+
+    /// One GET, read whole.
+    async fn send(&self, url: &reqwest::Url) -> Result<Answer, SendError> {
+        let headers = [("accept".to_owned(), "application/json".to_owned())];
+        let response = match self.caller.get(url, &headers).await {
+            Ok(response) => response,
+            Err(CallerError::Http { reason, .. }) => return Err(SendError::Transport(reason)),
+            Err(other) => return Err(SendError::Caller(other)),
+        };
+        let now_unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let signals = ratelimit::read(
+            response
+                .headers()
+                .iter()
+                .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))),
+            now_unix,
+        );
+        let code = header(&response, "x-psoxy-error");
+        let link = header(&response, "link");
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|e| {
+            SendError::Transport(format!("reading the answer failed: {}", error_chain(&e)))
+        })?;
+        Ok(Answer {
+            status,
+            code,
+            signals,
+            link,
+            body,
+        })
     }
 }
 
@@ -102,31 +230,14 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
     value.to_str().ok().map(str::to_owned)
 }
 
-async fn final_status(response: reqwest::Response) -> FetchError {
-    let status = response.status().as_u16();
-    let code = header(&response, "x-psoxy-error").map_or_else(String::new, |c| format!(" {c}"));
-    let body = response.text().await.unwrap_or_default();
-    let body: String = body.chars().take(300).collect();
-    FetchError::Status { status, code, body }
-}
-
-/// `Retry-After` in seconds (the HTTP-date form is not used by Atlassian; treated as absent).
-pub(super) fn parse_retry_after(value: &str) -> Option<Duration> {
-    let seconds: f64 = value.trim().parse().ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
-}
-
-/// The wait before attempt `attempt + 1`: `Retry-After` (capped) when given, else
-/// "full jitter" backoff: uniform in [base·2^(attempt-1) / 2, base·2^(attempt-1)], capped.
-pub(super) fn delay(policy: &RetryPolicy, attempt: u32, retry_after: Option<Duration>) -> Duration {
-    if let Some(wait) = retry_after {
-        return wait.min(policy.max_delay);
-    }
-    let exponent = attempt.saturating_sub(1).min(16);
-    let ceiling = policy
-        .base_delay
+/// The wait before attempt `failed + 1`: "full jitter" backoff, uniform in
+/// [base·2^(failed-1) / 2, base·2^(failed-1)], at most `max_backoff`.
+pub(super) fn backoff(settings: &FetchSettings, failed: u32) -> Duration {
+    let exponent = failed.saturating_sub(1).min(16);
+    let ceiling = settings
+        .base_backoff
         .saturating_mul(1 << exponent)
-        .min(policy.max_delay);
+        .min(settings.max_backoff);
     let fraction = rand::rng().random_range(0.5..=1.0);
     ceiling.mul_f64(fraction)
 }
@@ -135,38 +246,20 @@ pub(super) fn delay(policy: &RetryPolicy, attempt: u32, retry_after: Option<Dura
 mod tests {
     use super::*;
 
-    fn policy() -> RetryPolicy {
-        RetryPolicy {
+    #[test]
+    fn backoff_is_jittered_exponential_and_capped() {
+        let settings = FetchSettings {
             max_attempts: 8,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(30),
-        }
-    }
-
-    #[test]
-    fn retry_after_is_honoured_and_capped() {
-        let cases = [
-            ("2", Some(Duration::from_secs(2))),
-            (" 0.5 ", Some(Duration::from_millis(500))),
-            ("3600", Some(Duration::from_secs(30))),
-            ("Wed, 21 Oct 2015 07:28:00 GMT", None),
-            ("-1", None),
-        ];
-        for (header, expected) in cases {
-            let parsed = parse_retry_after(header);
-            let wait = parsed.map(|d| delay(&policy(), 1, Some(d)));
-            assert_eq!(wait, expected, "Retry-After: {header:?}");
-        }
-    }
-
-    #[test]
-    fn backoff_without_retry_after_is_jittered_exponential_and_capped() {
-        for (attempt, low_ms, high_ms) in [(1, 100, 200), (3, 400, 800), (20, 15_000, 30_000)] {
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(120),
+        };
+        for (failed, low_ms, high_ms) in [(1, 100, 200), (3, 400, 800), (20, 15_000, 30_000)] {
             for _ in 0..50 {
-                let wait = delay(&policy(), attempt, None).as_millis();
+                let wait = backoff(&settings, failed).as_millis();
                 assert!(
                     (low_ms..=high_ms).contains(&wait),
-                    "attempt {attempt}: {wait} ms not in [{low_ms}, {high_ms}]"
+                    "attempt {failed}: {wait} ms not in [{low_ms}, {high_ms}]"
                 );
             }
         }

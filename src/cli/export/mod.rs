@@ -1,26 +1,39 @@
-//! `pseudoproxy export`: page through Confluence endpoints via the proxy into NDJSON files.
+//! `pseudoproxy export`: page through Confluence listings via the proxy into NDJSON files,
+//! unattended: a rate limit is flow control, never a failure; a silent proxy is a timeout,
+//! never a hang; the output is sized for a person.
 //!
-//! Layout: `endpoints` (what to fetch, from the rules), `pager` (next links, items),
-//! `fetch` (retries), `ndjson` + `state` (exact resume), `runner` (concurrency),
-//! `progress` and `summary` (what the user sees). Output: `--out/<key>.ndjson`, one
-//! sanitized item per line, plus `export-state.json`. Re-running with the same `--out`
-//! resumes; a finished endpoint is not fetched again.
+//! Layout (pure core first): `endpoints` (what to fetch, from the rules), `pager` (next
+//! links, items), `ratelimit` (rate-limit headers), `verdict` (what an answer means),
+//! `pacing` (when requests may start), `summary` (what the run did, text and JSON),
+//! `durations` (flag values); then the I/O edge: `gate` (fair admission, shared pacing),
+//! `fetch` (one page: timeout, retries), `ndjson` + `state` (exact resume, journal),
+//! `runner` (workers), `dependents` (the second round of `--all`), `progress` (the status
+//! line), `stop` (signals). Output: `--out/<key>.ndjson`, one sanitized item per line, plus
+//! the resume state. Re-running with the same `--out` resumes; a finished listing is not
+//! fetched again.
 
+mod dependents;
+mod durations;
 mod endpoints;
 mod fetch;
+mod gate;
 mod ndjson;
+mod pacing;
 mod pager;
 mod progress;
+mod ratelimit;
 mod runner;
 mod state;
+mod stop;
 mod summary;
+mod verdict;
 
 #[cfg(test)]
 mod endpoints_tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
@@ -28,7 +41,10 @@ use super::CliError;
 use super::sigv4::caller::{AuthOptions, Caller, parse_url};
 use endpoints::{Job, Plan, QueryOptions};
 use runner::Context;
-use summary::Row;
+use summary::{RunFacts, Skipped};
+
+/// First backoff step after a failed attempt, and after a refusal that names no time.
+const BASE_BACKOFF: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -51,7 +67,8 @@ pub struct ExportArgs {
     /// Output directory (NDJSON files and the resume state).
     #[arg(long)]
     pub out: PathBuf,
-    /// Endpoints fetched at the same time.
+    /// Most listings fetched, and requests in flight, at the same time (the pacing may use
+    /// fewer while the source refuses).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=32))]
     pub concurrency: u32,
     /// Page size asked for (`limit`), where the endpoint allows it.
@@ -60,12 +77,32 @@ pub struct ExportArgs {
     /// Rules file the endpoints come from (default: the shipped Confluence rules).
     #[arg(long)]
     pub rules: Option<PathBuf>,
-    /// Attempts per page before giving up (429/503/504 and network errors are retried).
-    #[arg(long, default_value_t = 8)]
+    /// Failed attempts per page before its listing fails: timeouts, network errors, 5xx.
+    /// Rate-limit refusals (429, 503 with Retry-After) are not failed attempts.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_attempts: u32,
-    /// Longest single wait in seconds, `Retry-After` included.
-    #[arg(long, default_value_t = 60)]
-    pub max_wait: u64,
+    /// Longest single wait (Retry-After, a spent budget's reset, a backoff): seconds or
+    /// 500ms/30s/2m/8h.
+    #[arg(long, default_value = "60", value_parser = durations::parse)]
+    pub max_wait: Duration,
+    /// Longest time the whole run may spend paused by the source's rate limit; beyond it
+    /// the run stops (exit 4) and a re-run resumes.
+    #[arg(long, default_value = "8h", value_parser = durations::parse)]
+    pub max_wait_total: Duration,
+    /// Time allowed to open a connection to the proxy.
+    #[arg(long, default_value = "10", value_parser = durations::positive)]
+    pub connect_timeout: Duration,
+    /// Time allowed for one whole request, body included; a timeout is retried like a 504.
+    /// The default outlasts the proxy's own upstream timeout (180 s), so a slow source is
+    /// reported by the proxy (504 SOURCE_API_READ_TIMEOUT) before the caller gives up.
+    #[arg(long, default_value = "200", value_parser = durations::positive)]
+    pub request_timeout: Duration,
+    /// Print the summary as JSON on stdout (for scripts).
+    #[arg(long)]
+    pub json: bool,
+    /// List every listing in the summary, not only the failed ones.
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Assume this IAM role (function URLs).
     #[arg(long)]
     pub role: Option<String>,
@@ -94,30 +131,21 @@ pub(super) fn run(args: ExportArgs) -> Result<(), CliError> {
 }
 
 async fn export(args: ExportArgs) -> Result<(), CliError> {
+    let started = Instant::now();
     let usage = |e: &dyn std::fmt::Display| CliError::Usage(e.to_string());
     let base_url = parse_url(&args.base).map_err(|e| usage(&e))?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| usage(&format!("cannot create {}: {e}", args.out.display())))?;
-    let mut state = state::ExportState::load(&args.out)
-        .map_err(|e| usage(&e))?
-        .unwrap_or_default();
-    state.base = args.base.clone();
+    let store = state::StateStore::open(&args.out, &args.base).map_err(|e| usage(&e))?;
     let prefix = pager::site_prefix(args.cloud_id.as_deref());
     let options = AuthOptions {
         token: args.token.clone(),
         role: args.role.clone(),
         region: args.region.clone(),
     };
-    let caller = Caller::new(&base_url, &options, true)
+    let caller = Caller::with_connect_timeout(&base_url, &options, true, args.connect_timeout)
         .await
         .map_err(|e| usage(&e))?;
-    let progress = progress::Progress::for_stderr();
-    progress.note(&format!(
-        "exporting from {} ({}) to {}",
-        args.base,
-        caller.describe(),
-        args.out.display()
-    ));
     let plan = match args.all {
         true => endpoints::plan(
             &load_rules(args.rules.as_deref())?,
@@ -126,39 +154,88 @@ async fn export(args: ExportArgs) -> Result<(), CliError> {
         ),
         false => Plan::default(),
     };
+    let stop = stop::Stop::new();
+    let signals = stop::spawn_signal_listener(stop.clone());
+    let progress = progress::Progress::for_stderr();
+    let (items, pages) = store.totals();
+    progress.counters.resumed_from(items, pages);
+    progress.note(&format!(
+        "exporting from {} ({}) to {}",
+        args.base,
+        caller.describe(),
+        args.out.display()
+    ));
+    let pacing = pacing::PacingConfig {
+        max_in_flight: args.concurrency,
+        max_single_wait: args.max_wait,
+        base_backoff: BASE_BACKOFF,
+    };
     let ctx = Arc::new(Context {
         caller,
         base: args.base.trim_end_matches('/').to_owned(),
         out: args.out.clone(),
         prefix: prefix.clone(),
-        policy: fetch::RetryPolicy {
+        workers: args.concurrency as usize,
+        fetch: fetch::FetchSettings {
             max_attempts: args.max_attempts.max(1),
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(args.max_wait),
+            base_backoff: BASE_BACKOFF,
+            max_backoff: args.max_wait,
+            request_timeout: args.request_timeout,
         },
+        gate: gate::Gate::new(pacing, args.max_wait_total, stop.clone()),
+        stop,
+        store: Mutex::new(store),
         progress,
-        state: tokio::sync::Mutex::new(state),
-        permits: tokio::sync::Semaphore::new(args.concurrency as usize),
     });
+    let ticker = runner::spawn_ticker(ctx.clone());
+
     let mut first = plan.first.clone();
     first.extend(explicit_jobs(&args.endpoints, &prefix));
     dedupe(&mut first);
-    let mut rows = runner::run_jobs(&ctx, first).await;
-    let (second, skipped) = id_jobs(&ctx, &plan, &rows);
-    rows.extend(runner::run_jobs(&ctx, second).await);
-    rows.extend(skipped);
-    rows.extend(
-        plan.skipped
-            .iter()
-            .map(|(label, reason)| skipped_row(label, reason)),
-    );
-    print!("{}", summary::render(&rows));
-    let failed = rows.iter().filter(|r| r.failed()).count();
-    match failed {
+    let mut reports = runner::run_jobs(&ctx, first).await;
+    let mut skipped: Vec<Skipped> = plan
+        .skipped
+        .iter()
+        .map(|(label, reason)| Skipped {
+            kind: endpoints::key_for(label),
+            reason: reason.clone(),
+        })
+        .collect();
+    match ctx.stop.reason() {
+        None => {
+            let second = dependents::plan(&ctx.out, &plan.templated, &mut reports);
+            skipped.extend(second.skipped);
+            reports.extend(runner::run_jobs(&ctx, second.jobs).await);
+        }
+        Some(_) => skipped.extend(plan.templated.iter().map(|t| Skipped {
+            kind: t.kind(),
+            reason: "not planned: the run stopped before the listings that give their ids".into(),
+        })),
+    }
+
+    ticker.abort();
+    signals.abort();
+    let compacted = ctx.store().compact();
+    ctx.progress.finish();
+    if let Err(e) = compacted {
+        // The journal is intact, so the next run still resumes exactly.
+        eprintln!("export: could not compact the state ({e}); the next run will");
+    }
+    let facts = RunFacts {
+        elapsed: started.elapsed(),
+        waited: ctx.gate.view().waited,
+        stop: ctx.stop.reason(),
+    };
+    let summary = summary::build(&reports, &skipped, &facts, args.verbose);
+    match args.json {
+        true => println!("{}", summary::render_json(&summary)),
+        false => print!("{}", summary::render_text(&summary)),
+    }
+    let message = format!("export {} (exit {})", summary.outcome, summary.exit_code);
+    match summary.exit_code {
         0 => Ok(()),
-        n => Err(CliError::ChecksFailed(format!(
-            "{n} endpoint(s) failed; re-run the same command to resume"
-        ))),
+        1 => Err(CliError::ChecksFailed(message)),
+        code => Err(CliError::Stopped { code, message }),
     }
 }
 
@@ -190,8 +267,10 @@ fn explicit_jobs(paths: &[String], prefix: &str) -> Vec<Job> {
         .iter()
         .map(|path| {
             let url = pager::reroot(path.trim(), prefix);
+            let key = endpoints::key_for(&url);
             Job {
-                key: endpoints::key_for(&url),
+                kind: key.clone(),
+                key,
                 url,
             }
         })
@@ -201,50 +280,6 @@ fn explicit_jobs(paths: &[String], prefix: &str) -> Vec<Job> {
 fn dedupe(jobs: &mut Vec<Job>) {
     let mut seen = std::collections::HashSet::new();
     jobs.retain(|job| seen.insert(job.key.clone()));
-}
-
-/// Jobs for the id-bearing endpoints, from the first round's output; rows for the ones
-/// that cannot run.
-fn id_jobs(ctx: &Context, plan: &Plan, rows: &[Row]) -> (Vec<Job>, Vec<Row>) {
-    let mut jobs = Vec::new();
-    let mut skipped = Vec::new();
-    for templated in &plan.templated {
-        let label = endpoints::key_for(&templated.path.replace("{}", "ID"));
-        let Some(source) = &templated.source else {
-            skipped.push(skipped_row(&label, "no exported endpoint lists these ids"));
-            continue;
-        };
-        let source_done = rows.iter().any(|r| {
-            r.key == source.key && (r.status.starts_with("done") || r.status == "already done")
-        });
-        if !source_done {
-            skipped.push(skipped_row(
-                &label,
-                &format!("needs ids from {}, which did not finish", source.key),
-            ));
-            continue;
-        }
-        let text = std::fs::read_to_string(ctx.out.join(format!("{}.ndjson", source.key)))
-            .unwrap_or_default();
-        let ids = endpoints::ids_from_ndjson(&text, source.item_type);
-        if ids.is_empty() {
-            skipped.push(skipped_row(&label, &format!("no ids in {}", source.key)));
-        }
-        jobs.extend(endpoints::jobs_for(templated, &ids));
-    }
-    dedupe(&mut jobs);
-    (jobs, skipped)
-}
-
-fn skipped_row(key: &str, reason: &str) -> Row {
-    Row {
-        key: key.to_owned(),
-        status: format!("skipped: {reason}"),
-        pages: 0,
-        items: 0,
-        bytes: 0,
-        retries: 0,
-    }
 }
 
 /// `YYYY-MM-DD`, digits only (it goes into CQL).

@@ -149,6 +149,36 @@ mod tests {
         }
     }
 
+    /// Confluence's v1 next links for groups, group members and content search carry
+    /// `next=true` (with `start`, or with a `cursor` and the original query): followed as
+    /// given, query untouched.
+    #[test]
+    fn v1_next_true_links_are_followed_as_given() {
+        let p = "/ex/confluence/c1";
+        let cases = [
+            (
+                "/rest/api/group?next=true&limit=100&start=100",
+                "/ex/confluence/c1/wiki/rest/api/group?next=true&limit=100&start=100",
+            ),
+            (
+                "/rest/api/group/00000000-0000-4000-8000-000000000001/membersByGroupId?next=true&limit=100&start=100",
+                "/ex/confluence/c1/wiki/rest/api/group/00000000-0000-4000-8000-000000000001/membersByGroupId?next=true&limit=100&start=100",
+            ),
+            (
+                "/rest/api/content/search?next=true&cursor=_f_MjU%3D_sa_WyJcdDEyMyJd&limit=25&cql=type%20in%20(page)&expand=history,version",
+                "/ex/confluence/c1/wiki/rest/api/content/search?next=true&cursor=_f_MjU%3D_sa_WyJcdDEyMyJd&limit=25&cql=type%20in%20(page)&expand=history,version",
+            ),
+        ];
+        for (link, expected) in cases {
+            let body = json!({"results": [], "_links": {"next": link, "context": "/wiki"}});
+            assert_eq!(
+                next_page(None, &body, p).as_deref(),
+                Some(expected),
+                "{link}"
+            );
+        }
+    }
+
     #[test]
     fn items_of_a_page() {
         let cases = [

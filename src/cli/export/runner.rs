@@ -1,32 +1,37 @@
-//! Runs export jobs: bounded concurrency across endpoints, pages in order within one.
+//! Runs listings: `--concurrency` workers take listings from one queue; pages within a
+//! listing are sequential (each cursor comes from the previous page); requests of all
+//! workers go through the run's one [`Gate`].
 //!
-//! Per page: fetch (with retries) → append the items to the NDJSON file and fsync → record
-//! the new offset and next URL in the state file (atomic). That order is the resume
-//! invariant documented in `state`.
+//! Per page: fetch (see `fetch`) → append the items to the NDJSON file and fsync → append
+//! the listing's new state to the journal and fsync (see `state`). That order is the resume
+//! invariant. A stop (signal, wait budget) is checked between pages and interrupts a fetch
+//! or a wait, never a commit: the pages in hand are kept.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::Arc;
-
-use tokio::sync::{Mutex, Semaphore};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use super::endpoints::Job;
-use super::fetch::{FetchError, RetryPolicy, fetch_page};
+use super::fetch::{FetchError, FetchSettings, Fetcher};
+use super::gate::Gate;
 use super::ndjson::{NdjsonError, NdjsonFile};
 use super::pager;
-use super::progress::{EndpointProgress, Progress};
-use super::state::{EndpointState, ExportState, StateError};
-use super::summary::Row;
+use super::progress::Progress;
+use super::state::{EndpointState, StateError, StateStore};
+use super::stop::Stop;
+use super::summary::{Failure, ListingOutcome, ListingReport, Tally};
 use crate::cli::sigv4::caller::{Caller, parse_url};
 
 #[derive(Debug, thiserror::Error)]
-pub(super) enum JobError {
+enum JobError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error(transparent)]
     Ndjson(#[from] NdjsonError),
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("the state file has {key} starting at {recorded}, not {wanted}: use a new --out")]
+    #[error("the state has {key} starting at {recorded}, not {wanted}: use a new --out")]
     Mismatch {
         key: String,
         recorded: String,
@@ -38,112 +43,183 @@ pub(super) enum JobError {
     Loop(String),
 }
 
-/// Everything the jobs share.
+/// Everything the workers share.
 pub(super) struct Context {
     pub caller: Caller,
     /// Proxy origin without a trailing slash, e.g. `http://127.0.0.1:8080`.
     pub base: String,
     pub out: PathBuf,
     pub prefix: String,
-    pub policy: RetryPolicy,
+    pub workers: usize,
+    pub fetch: FetchSettings,
+    pub gate: Gate,
+    pub stop: Stop,
+    pub store: Mutex<StateStore>,
     pub progress: Progress,
-    pub state: Mutex<ExportState>,
-    pub permits: Semaphore,
 }
 
-/// Runs `jobs`, at most `permits` at a time; one summary row per job.
-pub(super) async fn run_jobs(ctx: &Arc<Context>, jobs: Vec<Job>) -> Vec<Row> {
+impl Context {
+    pub(super) fn store(&self) -> MutexGuard<'_, StateStore> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Refreshes the progress line once a second until aborted.
+pub(super) fn spawn_ticker(ctx: Arc<Context>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(1));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            ctx.progress.tick(&ctx.gate.view(), ctx.stop.reason());
+        }
+    })
+}
+
+/// Runs `jobs` on `ctx.workers` workers; one report per job, in no particular order.
+pub(super) async fn run_jobs(ctx: &Arc<Context>, jobs: Vec<Job>) -> Vec<ListingReport> {
+    ctx.progress.counters.listings_planned(jobs.len() as u64);
+    let queue = Arc::new(Mutex::new(VecDeque::from(jobs)));
+    let reports = Arc::new(Mutex::new(Vec::new()));
     let mut set = tokio::task::JoinSet::new();
-    for job in jobs {
-        let ctx = ctx.clone();
+    for _ in 0..ctx.workers.max(1) {
+        let (ctx, queue, reports) = (ctx.clone(), queue.clone(), reports.clone());
         set.spawn(async move {
-            let _permit = ctx.permits.acquire().await;
-            run_job(&ctx, &job).await
+            loop {
+                let next = lock(&queue).pop_front();
+                let Some(job) = next else {
+                    return;
+                };
+                let report = run_job(&ctx, job).await;
+                lock(&reports).push(report);
+            }
         });
     }
-    let mut rows = Vec::new();
     while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok(row) => rows.push(row),
-            Err(e) => rows.push(Row {
-                key: "?".into(),
-                status: format!("failed: task {e}"),
-                pages: 0,
-                items: 0,
-                bytes: 0,
-                retries: 0,
-            }),
+        if let Err(e) = joined {
+            ctx.progress
+                .note(&format!("export: a worker ended unexpectedly: {e}"));
         }
     }
-    rows
+    std::mem::take(&mut *lock(&reports))
 }
 
-async fn run_job(ctx: &Context, job: &Job) -> Row {
-    let entry = ctx.state.lock().await.endpoints.get(&job.key).cloned();
-    let start_items = entry.as_ref().map_or(0, |e| e.items);
-    let bar = ctx.progress.endpoint(&job.key, start_items);
-    let (status, entry) = match export(ctx, job, entry, &bar).await {
-        Ok((resumed, entry)) => (resumed.to_owned(), entry),
-        Err((e, entry)) => (format!("failed: {e}"), entry),
-    };
-    bar.finish(&status);
-    Row {
-        key: job.key.clone(),
-        status,
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn run_job(ctx: &Context, job: Job) -> ListingReport {
+    let recorded = ctx.store().get(&job.key).cloned();
+    let mut tally = Tally::default();
+    let (outcome, entry) = export(ctx, &job, recorded, &mut tally).await;
+    let worked = matches!(
+        outcome,
+        ListingOutcome::Done { .. } | ListingOutcome::Failed(_)
+    );
+    let failed = matches!(outcome, ListingOutcome::Failed(_));
+    if let ListingOutcome::Failed(failure) = &outcome {
+        ctx.progress
+            .note(&format!("export: {} failed: {}", job.key, failure.reason));
+    }
+    if !matches!(outcome, ListingOutcome::Unfinished) {
+        ctx.progress.counters.listing_finished(worked, failed);
+    }
+    ListingReport {
+        key: job.key,
+        kind: job.kind,
+        outcome,
         pages: entry.pages,
         items: entry.items,
         bytes: entry.committed_bytes,
-        retries: entry.retries,
+        tally,
+        ids_used: None,
     }
 }
-
-type Outcome = Result<(&'static str, EndpointState), (JobError, EndpointState)>;
 
 async fn export(
     ctx: &Context,
     job: &Job,
     recorded: Option<EndpointState>,
-    bar: &EndpointProgress,
-) -> Outcome {
+    tally: &mut Tally,
+) -> (ListingOutcome, EndpointState) {
     let mut entry = match recorded {
         Some(entry) if entry.url != job.url => {
-            let err = JobError::Mismatch {
+            let error = JobError::Mismatch {
                 key: job.key.clone(),
                 recorded: entry.url.clone(),
                 wanted: job.url.clone(),
             };
-            return Err((err, entry));
+            return (ListingOutcome::Failed(failure(&error, None)), entry);
         }
-        Some(entry) if entry.done() => return Ok(("already done", entry)),
+        Some(entry) if entry.done() => return (ListingOutcome::AlreadyDone, entry),
         Some(entry) => entry,
         None => EndpointState::new(&job.url),
     };
+    if ctx.stop.reason().is_some() {
+        return (ListingOutcome::Unfinished, entry);
+    }
     let resumed = entry.pages > 0;
     let path = ctx.out.join(format!("{}.ndjson", job.key));
     let mut file = match NdjsonFile::open(&path, entry.committed_bytes) {
         Ok(file) => file,
-        Err(e) => return Err((e.into(), entry)),
+        Err(e) => {
+            let error = JobError::from(e);
+            return (ListingOutcome::Failed(failure(&error, None)), entry);
+        }
+    };
+    let fetcher = Fetcher {
+        caller: &ctx.caller,
+        gate: &ctx.gate,
+        stop: &ctx.stop,
+        settings: &ctx.fetch,
+        live: &ctx.progress.counters,
     };
     while let Some(next) = entry.next.clone() {
-        if let Err(e) = one_page(ctx, &mut file, &mut entry, &next, &job.key, bar).await {
-            return Err((e, entry));
+        if ctx.stop.reason().is_some() {
+            return (ListingOutcome::Unfinished, entry);
+        }
+        match one_page(ctx, &fetcher, &mut file, &mut entry, &next, &job.key, tally).await {
+            Ok(()) => {}
+            Err(JobError::Fetch(FetchError::Stopped(_))) => {
+                return (ListingOutcome::Unfinished, entry);
+            }
+            Err(e) => return (ListingOutcome::Failed(failure(&e, Some(&next))), entry),
         }
     }
-    Ok((if resumed { "done (resumed)" } else { "done" }, entry))
+    (ListingOutcome::Done { resumed }, entry)
+}
+
+/// A failure as the summary shows it.
+fn failure(error: &JobError, at: Option<&str>) -> Failure {
+    let (status, code, retry_may_help) = match error {
+        JobError::Fetch(FetchError::Refused(refusal)) => {
+            (Some(refusal.status), refusal.code.clone(), false)
+        }
+        JobError::Fetch(FetchError::GaveUp { .. } | FetchError::NotJson(_)) => (None, None, true),
+        _ => (None, None, false),
+    };
+    Failure {
+        reason: error.to_string(),
+        status,
+        code,
+        at: at.map(str::to_owned),
+        retry_may_help,
+    }
 }
 
 async fn one_page(
     ctx: &Context,
+    fetcher: &Fetcher<'_>,
     file: &mut NdjsonFile,
     entry: &mut EndpointState,
     next: &str,
     key: &str,
-    bar: &EndpointProgress,
+    tally: &mut Tally,
 ) -> Result<(), JobError> {
     let url =
         parse_url(&format!("{}{next}", ctx.base)).map_err(|e| JobError::Url(e.to_string()))?;
-    let on_wait = |text: String| bar.event(&text);
-    let page = fetch_page(&ctx.caller, &url, &ctx.policy, &on_wait).await?;
+    let before = *tally;
+    let page = fetcher.page(&url, tally).await?;
     let items = pager::items(&page.body);
     let mut lines = Vec::new();
     for item in &items {
@@ -160,12 +236,8 @@ async fn one_page(
     entry.committed_bytes = offset;
     entry.pages += 1;
     entry.items += items.len() as u64;
-    entry.retries += page.retries;
-    {
-        let mut state = ctx.state.lock().await;
-        state.endpoints.insert(key.to_owned(), entry.clone());
-        state.save(&ctx.out)?;
-    }
-    bar.page(entry.pages, entry.items, entry.committed_bytes);
+    entry.retries += (tally.refused - before.refused) + (tally.errors - before.errors);
+    ctx.store().record(key, entry)?;
+    ctx.progress.counters.page_committed(items.len() as u64);
     Ok(())
 }

@@ -71,6 +71,26 @@ impl Caller {
         options: &AuthOptions,
         auto_gzip: bool,
     ) -> Result<Self, CallerError> {
+        Self::build(base, options, auto_gzip, None).await
+    }
+
+    /// [`Caller::new`] whose connections must open within `connect_timeout` (export: a
+    /// proxy that never accepts is a retried failure, not a hang).
+    pub(crate) async fn with_connect_timeout(
+        base: &reqwest::Url,
+        options: &AuthOptions,
+        auto_gzip: bool,
+        connect_timeout: std::time::Duration,
+    ) -> Result<Self, CallerError> {
+        Self::build(base, options, auto_gzip, Some(connect_timeout)).await
+    }
+
+    async fn build(
+        base: &reqwest::Url,
+        options: &AuthOptions,
+        auto_gzip: bool,
+        connect_timeout: Option<std::time::Duration>,
+    ) -> Result<Self, CallerError> {
         let host_region = base.host_str().and_then(region_from_host);
         let wants_sigv4 =
             host_region.is_some() || options.region.is_some() || options.role.is_some();
@@ -98,6 +118,10 @@ impl Caller {
             builder
         } else {
             builder.no_gzip()
+        };
+        let builder = match connect_timeout {
+            Some(timeout) => builder.connect_timeout(timeout),
+            None => builder,
         };
         let client = builder.build().map_err(|e| CallerError::Http {
             url: base.to_string(),

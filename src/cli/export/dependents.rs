@@ -1,0 +1,190 @@
+//! The second round of `--all`: jobs for the id-bearing endpoints (page versions, group
+//! members…) from the ids in the first round's output.
+//!
+//! A source listing that finished gives all its ids. One that failed after some pages still
+//! gives the ids it has (read from the committed part of its file only), and its report
+//! records how many, so the summary calls it partial. A source that has no ids, failed
+//! before its first page or was not reached makes its dependents "skipped", with the reason.
+
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use super::endpoints::{self, Job, Templated};
+use super::summary::{ListingOutcome, ListingReport, Skipped};
+
+/// What the second round runs, and the kinds it cannot.
+#[derive(Debug, Default)]
+pub(super) struct SecondRound {
+    pub jobs: Vec<Job>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Plans the second round from the first round's `reports` (their files are in `out`);
+/// marks a failed source that drove dependents with the number of ids it gave.
+pub(super) fn plan(
+    out: &Path,
+    templated: &[Templated],
+    reports: &mut [ListingReport],
+) -> SecondRound {
+    let mut round = SecondRound::default();
+    for endpoint in templated {
+        let kind = endpoint.kind();
+        let skip = |reason: String| Skipped {
+            kind: kind.clone(),
+            reason,
+        };
+        let Some(source) = &endpoint.source else {
+            round
+                .skipped
+                .push(skip("no exported listing provides these ids".into()));
+            continue;
+        };
+        let Some(report) = reports.iter_mut().find(|r| r.key == source.key) else {
+            round.skipped.push(skip(format!(
+                "needs ids from {}, which was not exported",
+                source.key
+            )));
+            continue;
+        };
+        let partial = match &report.outcome {
+            ListingOutcome::Done { .. } | ListingOutcome::AlreadyDone => false,
+            ListingOutcome::Failed(_) if report.items > 0 => true,
+            ListingOutcome::Failed(_) => {
+                round.skipped.push(skip(format!(
+                    "needs ids from {}, which failed before its first page",
+                    source.key
+                )));
+                continue;
+            }
+            ListingOutcome::Unfinished => {
+                round.skipped.push(skip(format!(
+                    "needs ids from {}, which did not finish (the run stopped)",
+                    source.key
+                )));
+                continue;
+            }
+        };
+        let ids = committed_ids(out, &report.key, report.bytes, source.item_type);
+        if ids.is_empty() {
+            round
+                .skipped
+                .push(skip(format!("no ids in {}", source.key)));
+            continue;
+        }
+        if partial {
+            report.ids_used = Some(report.ids_used.unwrap_or(0) + ids.len());
+        }
+        round.jobs.extend(endpoints::jobs_for(endpoint, &ids));
+    }
+    let mut seen = std::collections::HashSet::new();
+    round.jobs.retain(|job| seen.insert(job.key.clone()));
+    round
+}
+
+/// The ids in the first `committed` bytes of `out/<key>.ndjson` (bytes beyond belong to a
+/// page that was never recorded).
+fn committed_ids(out: &Path, key: &str, committed: u64, item_type: Option<&str>) -> Vec<String> {
+    match std::fs::File::open(out.join(format!("{key}.ndjson"))) {
+        Ok(file) => endpoints::ids_from_ndjson(BufReader::new(file.take(committed)), item_type),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::cli::export::endpoints::IdSource;
+    use crate::cli::export::summary::{Failure, Tally};
+
+    fn templated(path: &str, source: Option<IdSource>) -> Templated {
+        Templated {
+            path: path.into(),
+            query: "limit=2".into(),
+            source,
+        }
+    }
+
+    fn report(key: &str, outcome: ListingOutcome, items: u64, bytes: u64) -> ListingReport {
+        ListingReport {
+            key: key.into(),
+            kind: key.into(),
+            outcome,
+            pages: 1,
+            items,
+            bytes,
+            tally: Tally::default(),
+            ids_used: None,
+        }
+    }
+
+    fn failed() -> ListingOutcome {
+        ListingOutcome::Failed(Failure {
+            reason: "403 BLOCKED_BY_RULES: …".into(),
+            status: Some(403),
+            code: Some("BLOCKED_BY_RULES".into()),
+            at: None,
+            retry_may_help: false,
+        })
+    }
+
+    #[test]
+    fn a_partial_source_drives_its_dependents_with_the_committed_ids_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let committed = "{\"id\":\"g1\"}\n{\"id\":\"g2\"}\n";
+        let text = format!("{committed}{{\"id\":\"g3\"}}\n");
+        std::fs::write(dir.path().join("group.ndjson"), text).unwrap();
+        let endpoints = [
+            templated(
+                "/wiki/rest/api/group/{}/membersByGroupId",
+                Some(IdSource {
+                    key: "group",
+                    item_type: None,
+                }),
+            ),
+            templated(
+                "/wiki/api/v2/pages/{}/versions",
+                Some(IdSource {
+                    key: "content-search",
+                    item_type: Some("page"),
+                }),
+            ),
+            templated("/wiki/api/v2/attachments/{}/versions", None),
+        ];
+        let mut reports = [
+            report("group", failed(), 2, committed.len() as u64),
+            report("content-search", ListingOutcome::Unfinished, 0, 0),
+        ];
+        let round = plan(dir.path(), &endpoints, &mut reports);
+        let keys: Vec<&str> = round.jobs.iter().map(|j| j.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["group-g1-membersByGroupId", "group-g2-membersByGroupId"]
+        );
+        assert!(
+            round
+                .jobs
+                .iter()
+                .all(|j| j.kind == "group-ID-membersByGroupId")
+        );
+        assert_eq!(reports[0].ids_used, Some(2));
+        let skipped: Vec<(&str, &str)> = round
+            .skipped
+            .iter()
+            .map(|s| (s.kind.as_str(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                (
+                    "pages-ID-versions",
+                    "needs ids from content-search, which did not finish (the run stopped)"
+                ),
+                (
+                    "attachments-ID-versions",
+                    "no exported listing provides these ids"
+                ),
+            ]
+        );
+    }
+}
