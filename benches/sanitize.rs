@@ -7,7 +7,9 @@
 //!   `sanitize::sanitize` (parse, schema filter, transforms, Jackson-compatible write).
 //!
 //! Bodies: every golden example of `example-api-responses/examples.yaml` with the shipped
-//! rules, and generated content-search responses of 1, 25, 250 and 2500 results.
+//! rules, generated content-search responses of 1, 25, 250 and 2500 results, and one page
+//! of about 6 MB as Worklytics requests it (`expand=body.atlas_doc_format,…`: every body
+//! reduced to a digest).
 //! `scripts/bench-report.sh` prints the medians and the sanitize/floor ratios.
 
 #[path = "support/content_search.rs"]
@@ -27,6 +29,12 @@ use pseudoproxy::rules::{self, RuleSet};
 use pseudoproxy::sanitize;
 
 const SEARCH_URL: &str = "/ex/confluence/acme-cloud-id/wiki/rest/api/content/search?cql=type+in+%28page%2Cblogpost%29&expand=history,history.lastUpdated,history.previousVersion,history.contributors.publishers,version,ancestors,space&limit=250";
+
+/// Worklytics' content search, bodies expanded (the shipped rules digest them).
+const WORKLYTICS_SEARCH_URL: &str = "/ex/confluence/acme-cloud-id/wiki/rest/api/content/search?cql=lastmodified%3E%3D2024-05-01%20AND%20lastmodified%3C%3D2024-05-31&limit=30&expand=body.atlas_doc_format,ancestors,version,history,history.previousVersion&includeArchivedSpaces=true";
+
+/// Size of the bodies-expanded page (issue 15: "a 6 MB content search page").
+const BODIES_PAGE_BYTES: usize = 6_000_000;
 
 /// Result counts of the generated content-search responses.
 const SEARCH_SIZES: [usize; 4] = [1, 25, 250, 2500];
@@ -160,5 +168,37 @@ fn bench_content_search(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_examples, bench_content_search);
+/// One page of about [`BODIES_PAGE_BYTES`] with every result's `atlas_doc_format` body.
+fn bench_bodies_expanded(c: &mut Criterion) {
+    let setup = setup();
+    let generator =
+        content_search::Generator::from_examples(root()).unwrap_or_else(|e| panic!("{e}"));
+    let per_result = generator.response(30).len() / 30;
+    let body = generator.response(BODIES_PAGE_BYTES.div_ceil(per_result.max(1)));
+    assert!(
+        sanitize_one(&setup, WORKLYTICS_SEARCH_URL, &body).contains("word_count"),
+        "the bodies are digested, not dropped: the bench measures the digest"
+    );
+    let label = format!("{}MB", body.len() / 1_000_000);
+    let mut group = c.benchmark_group("content_search_bodies");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(8));
+    group.bench_with_input(BenchmarkId::new("floor", &label), &body, |b, body| {
+        b.iter(|| floor(black_box(body)))
+    });
+    group.bench_with_input(BenchmarkId::new("sanitize", &label), &body, |b, body| {
+        b.iter(|| sanitize_one(&setup, WORKLYTICS_SEARCH_URL, black_box(body)))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_examples,
+    bench_content_search,
+    bench_bodies_expanded
+);
 criterion_main!(benches);

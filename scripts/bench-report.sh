@@ -20,7 +20,7 @@ import json, pathlib, sys
 
 root, markdown = pathlib.Path(sys.argv[1]), sys.argv[2] == "--markdown"
 rows = {}
-for group in ("content_search", "examples"):
+for group in ("content_search", "content_search_bodies", "examples"):
     for estimates in sorted((root / group).glob("*/*/new/estimates.json")):
         meta_file = estimates.parent / "benchmark.json"
         if not meta_file.exists():  # a run still in progress
