@@ -58,8 +58,28 @@ lint_report=$(cargo run --quiet --locked -- rules lint rules/confluence.yaml) ||
   exit 1
 }
 
+step "opt-in rules variant keeping group names lints clean (rules/confluence-group-names.yaml)"
+cargo run --quiet --locked -- rules lint rules/confluence-group-names.yaml >/dev/null
+
+step "privacy report in headless Chromium (scripts/check-report.sh)"
+scripts/check-report.sh
+
 step "Lambda end to end (cargo lambda watch; runs when CI=true)"
 scripts/e2e-cargo-lambda.sh
+
+step "operator walkthrough: the marked blocks of docs/operations.md and docs/migrating-from-psoxy.md on loopback (scripts/operator-walkthrough.sh)"
+scripts/operator-walkthrough.sh
+
+# Short versions of the load scripts (full runs and their figures: docs/performance.md).
+# Debug profile: the build above serves them, and they check behaviour, not speed.
+step "request path against its floor, short (scripts/bench-proxy.sh --quick)"
+scripts/bench-proxy.sh --quick --profile debug --sizes 2k,60k
+
+step "soak, one minute (scripts/soak.sh --minutes 1)"
+scripts/soak.sh --minutes 1 --profile debug
+
+step "export at tenant scale, kill and resume only (scripts/export-scale.sh)"
+scripts/export-scale.sh --items 3000 --rate 300 --skip-full --profile debug
 
 # Every debug-profile step is done. The release zip and the fuzz build are separate
 # builds of their own; on CI the debug build's disk is given back first.

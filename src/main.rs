@@ -24,7 +24,7 @@ fn lambda() -> std::process::ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let state = proxy::startup::lambda_state().await?;
+        let live = proxy::startup::lambda_state().await?;
         #[cfg(feature = "bench-hooks")]
         if std::env::var_os("PSEUDOPROXY_EXIT_WHEN_READY").is_some() {
             // Startup measurement (scripts/bench-startup.sh): stop once ready.
@@ -36,7 +36,7 @@ fn lambda() -> std::process::ExitCode {
             );
             return Ok(());
         }
-        let app = proxy::app(std::sync::Arc::new(state));
+        let app = proxy::live_app(live);
         lambda_http::run(app).await.map_err(|e| e.to_string())
     });
     match result {

@@ -19,8 +19,10 @@ use crate::config::names::{
     AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_RUNTIME_API, CONFLUENCE_CLOUD_ID, PSEUDOPROXY_AUTH_TOKEN,
     TARGET_HOST,
 };
-use crate::config::{self, Clock, Env, Overrides, RulesChoice, SystemClock};
-use crate::proxy::{self, AppState, Dependencies, LocalAccess, ReqwestUpstream, ShippedRules};
+use crate::config::{self, Env, Overrides, RulesChoice, SystemClock};
+use crate::proxy::live::ReloadPolicy;
+use crate::proxy::startup::Rebuilder;
+use crate::proxy::{self, AppState, LocalAccess, ReqwestUpstream, ShippedRules};
 use crate::secrets::{FileStore, MemoryStore, SecretStore};
 
 #[derive(Debug, Args)]
@@ -82,20 +84,23 @@ pub(super) fn run(args: ServeArgs) -> Result<(), CliError> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), CliError> {
-    let state = serve_state(&args, Env::from_process(), Path::new(DEMO_DIR)).await?;
+    let rebuilder = serve_parts(&args, Env::from_process(), Path::new(DEMO_DIR)).await?;
+    let live = rebuilder
+        .live(ShippedRules::Embedded, ReloadPolicy::default())
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| CliError::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
-    print_banner(&args, &state);
-    let state = Arc::new(state);
-    let app = proxy::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    print_banner(&args, &live.now());
+    let app = proxy::live_app(live.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| CliError::Usage(format!("server failed: {e}")));
     // A refresh started by a request runs detached from it; let it store the rotated
     // refresh token before the runtime (and the task with it) is dropped.
-    state.tokens.settle().await;
+    live.now().tokens.settle().await;
     served
 }
 
@@ -122,9 +127,19 @@ async fn shutdown_signal() {
     }
 }
 
-/// The state `serve` runs with, for the process environment `env`: with `--demo`, the
-/// simulator is started and the demo's secret file created in `demo_dir` first.
+/// The first state `serve` runs with (see [`serve_parts`]).
+#[cfg(test)]
 async fn serve_state(args: &ServeArgs, env: Env, demo_dir: &Path) -> Result<AppState, CliError> {
+    serve_parts(args, env, demo_dir)
+        .await?
+        .build_with(ShippedRules::Embedded)
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// What `serve` builds its state from, for the process environment `env`: with `--demo`,
+/// the simulator is started and the demo's secret file created in `demo_dir` first.
+async fn serve_parts(args: &ServeArgs, env: Env, demo_dir: &Path) -> Result<Rebuilder, CliError> {
     let mut upstream = args.upstream.clone();
     let mut cloud_id = args.cloud_id.clone();
     let mut secrets = args.secrets.clone();
@@ -150,23 +165,19 @@ async fn serve_state(args: &ServeArgs, env: Env, demo_dir: &Path) -> Result<AppS
     let overrides = Overrides {
         rules: args.rules.as_deref().map(rules_file).transpose()?,
     };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let settings = config::resolve(env, store.clone(), clock.clone(), overrides).await;
     let client = ReqwestUpstream::new().map_err(|e| CliError::Usage(e.to_string()))?;
-    let deps = Dependencies {
+    Ok(Rebuilder {
+        env,
         store,
-        clock,
+        clock: Arc::new(SystemClock),
         upstream: Arc::new(client),
-        shipped_rules: ShippedRules::Embedded,
+        overrides,
         tuning: ManagerConfig::default(),
         local_access: match &args.auth_token {
             Some(token) => LocalAccess::Bearer(token.clone()),
             None => LocalAccess::LoopbackHostOnly,
         },
-    };
-    proxy::build(deps, settings)
-        .await
-        .map_err(|e| CliError::Usage(e.to_string()))
+    })
 }
 
 /// `--secrets ssm` (SSM Parameter Store, honouring `AWS_ENDPOINT_URL`), `--secrets

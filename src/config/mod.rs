@@ -30,7 +30,7 @@ use crate::pseudonym::PseudonymConfig;
 
 /// Everything the proxy needs to know about its deployment, resolved once at start-up
 /// ([`resolve`]) and never changed afterwards.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct ProxySettings {
     /// `SOURCE` (default `confluence`).
     pub source: String,

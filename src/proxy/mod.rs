@@ -13,6 +13,7 @@ mod audit;
 mod caller;
 mod error;
 mod health;
+pub mod live;
 pub mod logging;
 mod pipeline;
 mod respond;
@@ -96,7 +97,32 @@ pub fn compile_rules((origin, text): (&str, &str)) -> CompiledRules {
 
 /// The whole pipeline as a router: every path and method goes through it.
 pub fn app(state: Arc<AppState>) -> axum::Router {
+    live_app(live::LiveState::fixed(state))
+}
+
+/// [`app`] over a [`live::LiveState`]: each request is served with the snapshot current
+/// when it arrives, rebuilt first when the reload policy says so.
+pub fn live_app(live: Arc<live::LiveState>) -> axum::Router {
     axum::Router::new()
-        .fallback(pipeline::handle)
-        .with_state(state)
+        .fallback(serve_with_current_state)
+        .with_state(live)
+}
+
+async fn serve_with_current_state(
+    axum::extract::State(live): axum::extract::State<Arc<live::LiveState>>,
+    request: axum::http::Request<axum::body::Body>,
+) -> axum::http::Response<axum::body::Body> {
+    let health_check = request.headers().contains_key(health::HEALTH_HEADER);
+    let state = live.for_request().await;
+    let response = pipeline::handle(axum::extract::State(Arc::clone(&state)), request).await;
+    let error_code = response
+        .headers()
+        .get(ERROR_HEADER)
+        .and_then(|value| value.to_str().ok());
+    if let Some(condition) =
+        live::condition_shown_by(error_code, response.status().as_u16(), health_check)
+    {
+        live.report(&state, condition);
+    }
+    response
 }

@@ -15,6 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use super::live::{LiveState, Rebuild, ReloadPolicy};
 use super::{AppState, CompiledRules, LocalAccess, ReqwestUpstream, Upstream, compile_rules};
 use crate::auth::{AccessTokens, ManagerConfig, StaticAccessToken, TokenEndpoint, TokenManager};
 use crate::config::names::PSEUDOPROXY_SECRETS_FILE;
@@ -157,34 +158,101 @@ pub fn memory_store_from_file(path: &std::path::Path) -> Result<MemoryStore, Str
     Ok(MemoryStore::with(&pairs))
 }
 
+/// Everything the state is built from, kept so that it can be built again from the store
+/// (a reload, [`super::live`]): the environment, the seams to the outside world and the
+/// command line's overrides. Each build reads the configuration afresh.
+#[derive(Clone)]
+pub struct Rebuilder {
+    pub env: Env,
+    pub store: Arc<dyn SecretStore>,
+    pub clock: Arc<dyn Clock>,
+    pub upstream: Arc<dyn Upstream>,
+    pub overrides: Overrides,
+    pub tuning: ManagerConfig,
+    pub local_access: LocalAccess,
+}
+
+impl Rebuilder {
+    /// Resolves the settings and builds the state, with `shipped_rules` for the rules.
+    pub async fn build_with(&self, shipped_rules: ShippedRules) -> Result<AppState, BuildError> {
+        let settings = config::resolve(
+            self.env.clone(),
+            self.store.clone(),
+            self.clock.clone(),
+            self.overrides.clone(),
+        )
+        .await;
+        let deps = Dependencies {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            upstream: self.upstream.clone(),
+            shipped_rules,
+            tuning: self.tuning.clone(),
+            local_access: self.local_access.clone(),
+        };
+        build(deps, settings).await
+    }
+
+    /// The rebuild a [`LiveState`] calls: a fresh state, or `None` when it cannot be
+    /// built (the running one stays).
+    pub fn rebuild(&self) -> Rebuild {
+        let me = self.clone();
+        Arc::new(move || {
+            let me = me.clone();
+            Box::pin(async move { me.build_with(ShippedRules::Embedded).await.ok() })
+        })
+    }
+
+    /// The first state, served with reloads as `policy` says.
+    pub async fn live(
+        &self,
+        shipped_rules: ShippedRules,
+        policy: ReloadPolicy,
+    ) -> Result<Arc<LiveState>, BuildError> {
+        let state = self.build_with(shipped_rules).await?;
+        Ok(LiveState::reloading(state, self.rebuild(), policy))
+    }
+}
+
 /// The Lambda front door's state: SSM Parameter Store or Secrets Manager (`SECRETS_STORE`,
 /// honouring `AWS_ENDPOINT_URL`), or the `PSEUDOPROXY_SECRETS_FILE` fixture for local runs.
 ///
 /// The shipped rules are compiled on the blocking pool meanwhile: CPU work that overlaps
 /// building the SSM client and waiting for the settings.
-pub async fn lambda_state() -> Result<AppState, String> {
-    lambda_state_from(Env::from_process()).await
+pub async fn lambda_state() -> Result<Arc<LiveState>, String> {
+    let (rebuilder, shipped_rules) = lambda_parts(Env::from_process()).await?;
+    rebuilder
+        .live(shipped_rules, ReloadPolicy::default())
+        .await
+        .map_err(|e| e.to_string())
 }
 
-/// [`lambda_state`] for the environment `env`.
+/// The first state of a Lambda instance for the environment `env` (without reloads).
 pub async fn lambda_state_from(env: Env) -> Result<AppState, String> {
+    let (rebuilder, shipped_rules) = lambda_parts(env).await?;
+    rebuilder
+        .build_with(shipped_rules)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn lambda_parts(env: Env) -> Result<(Rebuilder, ShippedRules), String> {
     let shipped_rules = ShippedRules::compile_in_background();
     let store: Arc<dyn SecretStore> = match env.get(PSEUDOPROXY_SECRETS_FILE) {
         Some(path) => Arc::new(memory_store_from_file(std::path::Path::new(path))?),
         None => config::store::AwsStore::from_env(&env)?.open(&env).await,
     };
     let upstream: Arc<dyn Upstream> = Arc::new(ReqwestUpstream::new().map_err(|e| e.to_string())?);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let settings = config::resolve(env, store.clone(), clock.clone(), Overrides::default()).await;
-    let deps = Dependencies {
+    let rebuilder = Rebuilder {
+        env,
         store,
-        clock,
+        clock: Arc::new(SystemClock),
         upstream,
-        shipped_rules,
+        overrides: Overrides::default(),
         tuning: ManagerConfig::default(),
         local_access: LocalAccess::NotLocal,
     };
-    build(deps, settings).await.map_err(|e| e.to_string())
+    Ok((rebuilder, shipped_rules))
 }
 
 #[cfg(test)]

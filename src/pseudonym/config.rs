@@ -72,7 +72,7 @@ impl FromStr for EmailDomainHandling {
 
 /// Everything a [`super::Pseudonymizer`] is built from. The optional IP and email-domain
 /// secrets fall back to the main salt and key.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct PseudonymConfig {
     pub salt: String,
     pub encryption_key: Option<String>,
