@@ -461,4 +461,14 @@ impl AccessTokens for TokenManager {
     async fn status(&self) -> Option<TokenStatus> {
         Some(self.core.status().await)
     }
+
+    fn reload_hints(&self) -> super::ReloadHints {
+        // A refresh in flight holds the single-flight guard until its write-back is done.
+        let in_flight = self.core.flight.try_lock().is_err();
+        let inner = self.core.inner();
+        super::ReloadHints {
+            holds_unsaved_token: in_flight || inner.pending.is_some(),
+            refused: inner.rejected_refresh.is_some(),
+        }
+    }
 }

@@ -30,7 +30,9 @@ pub use error::AuthError;
 pub use ledger::{FamilyHealth, SharedToken, TokenFamily, stored_access_token};
 pub use lock::{LOCK_STALE_AFTER, RefreshLock};
 pub use manager::{ManagerConfig, RefreshOutcome, TokenManager, TokenStatus};
-pub use tokens::{AccessTokens, Refusal, SCOPE_OR_SITE_HINT, StaticAccessToken, TokenError};
+pub use tokens::{
+    AccessTokens, Refusal, ReloadHints, SCOPE_OR_SITE_HINT, StaticAccessToken, TokenError,
+};
 
 /// Milliseconds since the epoch of `time` (0 before the epoch).
 pub fn epoch_millis(time: std::time::SystemTime) -> i64 {

@@ -70,6 +70,21 @@ pub trait AccessTokens: Send + Sync + std::fmt::Debug {
     async fn status(&self) -> Option<super::TokenStatus> {
         None
     }
+    /// What a reload must know, from memory only (no store call: it is asked before every
+    /// request). Nothing to report by default.
+    fn reload_hints(&self) -> ReloadHints {
+        ReloadHints::default()
+    }
+}
+
+/// What the token source holds that a reload must respect ([`AccessTokens::reload_hints`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReloadHints {
+    /// A rotated refresh token only this source holds (its write keeps failing), or a
+    /// refresh in flight that may end that way: the source must not be dropped.
+    pub holds_unsaved_token: bool,
+    /// The token endpoint refused the refresh token this source last sent.
+    pub refused: bool,
 }
 
 /// Reads a static token from the secret store on every call.

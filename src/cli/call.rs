@@ -33,7 +33,12 @@ pub struct CallArgs {
     #[arg(long)]
     pub gzip: bool,
     /// Bearer token for a local `serve` started with --auth-token.
-    #[arg(long, env = crate::config::names::PSEUDOPROXY_AUTH_TOKEN, hide_env_values = true)]
+    #[arg(
+        long,
+        visible_alias = "auth-token",
+        env = crate::config::names::PSEUDOPROXY_AUTH_TOKEN,
+        hide_env_values = true
+    )]
     pub token: Option<String>,
 }
 

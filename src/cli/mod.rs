@@ -131,3 +131,52 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Export(args) => export::run(args),
     }
 }
+
+#[cfg(test)]
+mod vocabulary_tests {
+    //! One name for one thing across commands (issue 18): every spelling below parses to
+    //! the same field, so docs and muscle memory carry from one command to the next.
+
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Command {
+        let mut all = vec!["pseudoproxy"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+            .command
+    }
+
+    #[test]
+    fn the_same_flag_names_the_same_thing_in_every_command() {
+        for spelling in [
+            ["--store", "--prefix", "--token", "--api-base"],
+            ["--secrets", "--prefix", "--auth-token", "--upstream"],
+        ] {
+            let [store, prefix, token, upstream] = spelling;
+            let Command::Serve(serve) = parse(&[
+                "serve", store, "ssm", prefix, "P_", token, "t", upstream, "http://u",
+            ]) else {
+                panic!("not serve");
+            };
+            assert_eq!(serve.secrets.as_deref(), Some("ssm"));
+            assert_eq!(serve.prefix.as_deref(), Some("P_"));
+            assert_eq!(serve.auth_token.as_deref(), Some("t"));
+            assert_eq!(serve.upstream.as_deref(), Some("http://u"));
+        }
+        for token in ["--token", "--auth-token"] {
+            let Command::Call(call) = parse(&["call", token, "t", "http://127.0.0.1:8080/"]) else {
+                panic!("not call");
+            };
+            assert_eq!(call.token.as_deref(), Some("t"));
+        }
+        for store in ["--store", "--secrets"] {
+            let Command::Auth(auth) = parse(&["auth", store, "ssm", "--prefix", "P_"]) else {
+                panic!("not auth");
+            };
+            assert_eq!(auth.store, "ssm");
+        }
+    }
+}

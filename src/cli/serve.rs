@@ -16,8 +16,8 @@ use super::CliError;
 use super::demo;
 use crate::auth::ManagerConfig;
 use crate::config::names::{
-    AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_RUNTIME_API, CONFLUENCE_CLOUD_ID, PSEUDOPROXY_AUTH_TOKEN,
-    TARGET_HOST,
+    AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_RUNTIME_API, CONFLUENCE_CLOUD_ID, PATH_TO_INSTANCE_CONFIG,
+    PSEUDOPROXY_AUTH_TOKEN, TARGET_HOST,
 };
 use crate::config::{self, Env, Overrides, RulesChoice, SystemClock};
 use crate::proxy::live::ReloadPolicy;
@@ -31,19 +31,29 @@ pub struct ServeArgs {
     #[arg(long)]
     pub rules: Option<PathBuf>,
     /// Base URL of the Confluence-shaped upstream (default: TARGET_HOST or api.atlassian.com).
-    #[arg(long)]
+    #[arg(long, visible_alias = "api-base", value_name = "URL")]
     pub upstream: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Secrets: a JSON file of parameter name → value (PSOXY_SALT, ACCESS_TOKEN, …), or `ssm`.
-    #[arg(long)]
+    /// Where settings and secrets are read (and the rotated refresh token written): the
+    /// path of a local secrets file (JSON object of parameter name → value, mode 0600, as
+    /// `auth --store FILE` writes it), `ssm` (SSM Parameter Store) or `secrets-manager`
+    /// (AWS Secrets Manager); the AWS stores honour AWS_ENDPOINT_URL and the usual
+    /// credential chain. Default: in memory (nothing configured).
+    #[arg(long, visible_alias = "store", value_name = "FILE|ssm|secrets-manager")]
     pub secrets: Option<String>,
+    /// Parameter name prefix of this instance (PATH_TO_INSTANCE_CONFIG, the Terraform
+    /// output `instance_parameter_prefix`), e.g. `PSOXY_CONFLUENCE_CLOUD_`; the same as
+    /// `auth --prefix`. Default: the bare names of a local secrets file.
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
     /// Offline demo: built-in Confluence simulator, random salt, no account needed.
     #[arg(long)]
     pub demo: bool,
-    /// Bearer token every request must carry (required for a non-loopback --listen).
-    #[arg(long, env = PSEUDOPROXY_AUTH_TOKEN, hide_env_values = true)]
+    /// Bearer token every request must carry (required for a non-loopback --listen); the
+    /// same value `call --token` and `export --token` send.
+    #[arg(long, visible_alias = "token", env = PSEUDOPROXY_AUTH_TOKEN, hide_env_values = true)]
     pub auth_token: Option<String>,
     /// Confluence cloud id: `/wiki/...` is served as `/ex/confluence/<id>/wiki/...`.
     #[arg(long)]
@@ -100,7 +110,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Usage(format!("server failed: {e}")));
     // A refresh started by a request runs detached from it; let it store the rotated
     // refresh token before the runtime (and the task with it) is dropped.
-    live.now().tokens.settle().await;
+    live.settle().await;
     served
 }
 
@@ -161,6 +171,9 @@ async fn serve_parts(args: &ServeArgs, env: Env, demo_dir: &Path) -> Result<Rebu
     }
     if let Some(cloud_id) = &cloud_id {
         env = env.with(CONFLUENCE_CLOUD_ID, cloud_id);
+    }
+    if let Some(prefix) = &args.prefix {
+        env = env.with(PATH_TO_INSTANCE_CONFIG, prefix);
     }
     let overrides = Overrides {
         rules: args.rules.as_deref().map(rules_file).transpose()?,
@@ -253,6 +266,7 @@ mod tests {
             upstream: None,
             listen: "127.0.0.1:0".parse().unwrap(),
             secrets,
+            prefix: None,
             demo,
             auth_token: None,
             cloud_id: None,

@@ -17,6 +17,7 @@ const POLICY: ReloadPolicy = ReloadPolicy {
     unusable_retry: Duration::from_secs(2),
     refused_retry: Duration::from_secs(60),
     ttl: Duration::from_secs(300),
+    max_backoff: Duration::from_secs(60),
 };
 
 #[test]
@@ -24,25 +25,26 @@ fn each_condition_is_rebuilt_when_its_policy_says() {
     use Condition::*;
     use Due::*;
     let s = Duration::from_secs;
-    // (condition, age, unsaved rotated token, expected)
+    // (condition, age, backoff, expected)
     let table = [
-        (SettingsMissing, s(1), false, Keep),
-        (SettingsMissing, s(2), false, RebuildNow),
-        (RulesInvalid, s(3), false, RebuildNow),
-        (TokenRefused, s(59), false, Keep),
-        (TokenRefused, s(60), false, RebuildNow),
-        (Serving, s(299), false, Keep),
-        (Serving, s(300), false, RebuildLater),
-        (TokenRefused, s(300), false, RebuildNow),
-        // The only copy of a rotated refresh token is never dropped by a reload.
-        (SettingsMissing, s(3600), true, Keep),
-        (Serving, s(3600), true, Keep),
+        (SettingsMissing, s(1), s(0), Keep),
+        (SettingsMissing, s(2), s(0), RebuildNow),
+        (RulesInvalid, s(3), s(0), RebuildNow),
+        (Suspect, s(2), s(0), RebuildNow),
+        // Rebuilds that found nothing new back off.
+        (SettingsMissing, s(3), s(8), Keep),
+        (Suspect, s(8), s(8), RebuildNow),
+        (TokenRefused, s(59), s(0), Keep),
+        (TokenRefused, s(60), s(0), RebuildNow),
+        (Serving, s(299), s(0), Keep),
+        (Serving, s(300), s(0), RebuildLater),
+        (TokenRefused, s(300), s(0), RebuildNow),
     ];
-    for (condition, age, unsaved, expected) in table {
+    for (condition, age, backoff, expected) in table {
         assert_eq!(
-            due(condition, age, unsaved, &POLICY),
+            due(condition, age, backoff, &POLICY),
             expected,
-            "{condition:?} at {age:?}, unsaved {unsaved}"
+            "{condition:?} at {age:?}, backoff {backoff:?}"
         );
     }
 }
@@ -50,21 +52,23 @@ fn each_condition_is_rebuilt_when_its_policy_says() {
 #[test]
 fn a_rebuilt_snapshot_replaces_the_current_one_only_when_it_should() {
     use Condition::*;
-    // (current, fresh, same configuration, replaces)
+    // (current by its settings, fresh, same configuration, replaces)
     let table = [
         (SettingsMissing, Serving, false, true),
         (SettingsMissing, SettingsMissing, false, true),
+        (SettingsMissing, SettingsMissing, true, true),
         (RulesInvalid, Serving, false, true),
-        (TokenRefused, Serving, false, true),
         // A store outage while reading again must not take a working instance down.
         (Serving, SettingsMissing, false, false),
         (TokenRefused, SettingsMissing, false, false),
         // An operator's change of rules is never ignored, even to invalid rules.
         (Serving, RulesInvalid, false, true),
-        // Nothing changed: the running snapshot keeps its access token.
+        // Nothing changed: the running snapshot (and its token source) stays.
         (Serving, Serving, true, false),
+        (TokenRefused, TokenRefused, true, false),
         (Serving, Serving, false, true),
-        (TokenRefused, TokenRefused, true, true),
+        // A new client secret after a refusal.
+        (TokenRefused, Serving, false, true),
     ];
     for (current, fresh, same, expected) in table {
         assert_eq!(
@@ -80,10 +84,12 @@ fn a_rebuilt_snapshot_replaces_the_current_one_only_when_it_should() {
 struct Switchable {
     inner: MemoryStore,
     down: AtomicBool,
+    calls: std::sync::atomic::AtomicUsize,
 }
 
 impl Switchable {
     fn check(&self, name: &str) -> Result<(), SecretError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
         match self.down.load(Ordering::SeqCst) {
             true => Err(SecretError::Transient {
                 name: name.to_owned(),
@@ -157,6 +163,7 @@ const SOON: ReloadPolicy = ReloadPolicy {
     unusable_retry: Duration::ZERO,
     refused_retry: Duration::from_secs(60),
     ttl: Duration::from_secs(300),
+    max_backoff: Duration::ZERO,
 };
 
 #[tokio::test]
@@ -164,6 +171,7 @@ async fn an_instance_started_before_consent_serves_once_the_consent_is_stored() 
     let store = Arc::new(Switchable {
         inner: MemoryStore::default(),
         down: AtomicBool::new(false),
+        calls: Default::default(),
     });
     let live = live_over(store.clone(), SOON).await;
     let before = live.for_request().await;
@@ -182,7 +190,7 @@ async fn an_instance_started_before_consent_serves_once_the_consent_is_stored() 
         !Arc::ptr_eq(&before, &after),
         "a new snapshot, not a patched one"
     );
-    assert_eq!(condition_of(&after).await.0, Condition::Serving);
+    assert_eq!(condition_of(&after), Condition::Serving);
 }
 
 #[tokio::test]
@@ -190,17 +198,18 @@ async fn an_instance_started_while_the_store_was_down_recovers() {
     let store = Arc::new(Switchable {
         inner: MemoryStore::default(),
         down: AtomicBool::new(true),
+        calls: Default::default(),
     });
     consent(&store).await;
     let live = live_over(store.clone(), SOON).await;
     let down = live.for_request().await;
-    assert_eq!(condition_of(&down).await.0, Condition::SettingsMissing);
+    assert_eq!(condition_of(&down), Condition::SettingsMissing);
     // Still down: each retry answers from a snapshot that says so, and no request hangs.
     let still = live.for_request().await;
-    assert_eq!(condition_of(&still).await.0, Condition::SettingsMissing);
+    assert_eq!(condition_of(&still), Condition::SettingsMissing);
     store.down.store(false, Ordering::SeqCst);
     let up = live.for_request().await;
-    assert_eq!(condition_of(&up).await.0, Condition::Serving);
+    assert_eq!(condition_of(&up), Condition::Serving);
 }
 
 #[tokio::test]
@@ -208,6 +217,7 @@ async fn a_working_instance_is_not_taken_down_by_a_store_outage_at_reload() {
     let store = Arc::new(Switchable {
         inner: MemoryStore::default(),
         down: AtomicBool::new(false),
+        calls: Default::default(),
     });
     consent(&store).await;
     let every_request = ReloadPolicy {
@@ -216,7 +226,7 @@ async fn a_working_instance_is_not_taken_down_by_a_store_outage_at_reload() {
     };
     let live = live_over(store.clone(), every_request).await;
     let serving = live.for_request().await;
-    assert_eq!(condition_of(&serving).await.0, Condition::Serving);
+    assert_eq!(condition_of(&serving), Condition::Serving);
     store.down.store(true, Ordering::SeqCst);
     // The TTL reload runs in the background; give it time to finish and judge.
     for _ in 0..20 {
@@ -249,6 +259,10 @@ async fn a_working_instance_is_not_taken_down_by_a_store_outage_at_reload() {
     }
     let changed = live.now();
     assert!(!Arc::ptr_eq(&changed, &serving));
+    assert!(
+        Arc::ptr_eq(&changed.tokens, &serving.tokens),
+        "the OAuth client did not change: the token source (its refresh state) is carried over"
+    );
     assert!(matches!(
         changed.settings.rules,
         crate::config::RulesChoice::Custom { .. }
@@ -263,15 +277,11 @@ fn answers_that_show_a_configuration_problem_are_reported() {
             Some("CONNECTION_SETUP"),
             500,
             false,
-            Some(Condition::SettingsMissing),
+            Some(Condition::Suspect),
         ),
-        (
-            Some("SOURCE_AUTH_REVOKED"),
-            502,
-            false,
-            Some(Condition::TokenRefused),
-        ),
-        (None, 412, true, Some(Condition::SettingsMissing)),
+        // A refusal is the token source's own state, read from its memory.
+        (Some("SOURCE_AUTH_REVOKED"), 502, false, None),
+        (None, 412, true, Some(Condition::Suspect)),
         (None, 412, false, None),
         (None, 200, true, None),
         (Some("BLOCKED_BY_RULES"), 403, false, None),
@@ -293,21 +303,39 @@ async fn a_reported_setup_failure_brings_the_rebuild_forward() {
     let store = Arc::new(Switchable {
         inner: MemoryStore::default(),
         down: AtomicBool::new(false),
+        calls: Default::default(),
     });
     for name in ["PSOXY_SALT", "PSOXY_ENCRYPTION_KEY"] {
         store.inner.put(name, "v").await.unwrap();
     }
     let live = live_over(store.clone(), SOON).await;
     let static_token = live.for_request().await;
-    assert_eq!(condition_of(&static_token).await.0, Condition::Serving);
+    assert_eq!(condition_of(&static_token), Condition::Serving);
     consent(&store).await;
     // Unreported, a serving snapshot waits for its TTL.
     assert!(Arc::ptr_eq(&live.for_request().await, &static_token));
-    live.report(&static_token, Condition::SettingsMissing);
+    live.report(&static_token, Condition::Suspect);
     let rebuilt = live.for_request().await;
     assert!(!Arc::ptr_eq(&rebuilt, &static_token));
     assert!(matches!(
         rebuilt.settings.tokens,
         crate::config::TokenSource::OAuth { .. }
     ));
+}
+
+/// Deciding whether to rebuild runs before every request: it must cost no store call.
+#[tokio::test]
+async fn a_request_that_needs_no_rebuild_makes_no_store_call() {
+    let store = Arc::new(Switchable {
+        inner: MemoryStore::default(),
+        down: AtomicBool::new(false),
+        calls: Default::default(),
+    });
+    consent(&store).await;
+    let live = live_over(store.clone(), POLICY).await;
+    let calls = store.calls.load(Ordering::SeqCst);
+    for _ in 0..100 {
+        let _ = live.for_request().await;
+    }
+    assert_eq!(store.calls.load(Ordering::SeqCst), calls);
 }

@@ -62,7 +62,13 @@ impl ShippedRules {
 
     async fn compiled(self) -> CompiledRules {
         match self {
-            ShippedRules::Embedded => compile_rules(crate::rules::SHIPPED_RULES),
+            // Compiled once per process: a reload (super::live) must not pay for it again.
+            ShippedRules::Embedded => {
+                static COMPILED: std::sync::OnceLock<CompiledRules> = std::sync::OnceLock::new();
+                COMPILED
+                    .get_or_init(|| compile_rules(crate::rules::SHIPPED_RULES))
+                    .clone()
+            }
             ShippedRules::Pending(compiling) => compiling.await,
         }
     }

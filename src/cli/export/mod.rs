@@ -110,7 +110,12 @@ pub struct ExportArgs {
     #[arg(long)]
     pub region: Option<String>,
     /// Bearer token for a local `serve` started with --auth-token.
-    #[arg(long, env = crate::config::names::PSEUDOPROXY_AUTH_TOKEN, hide_env_values = true)]
+    #[arg(
+        long,
+        visible_alias = "auth-token",
+        env = crate::config::names::PSEUDOPROXY_AUTH_TOKEN,
+        hide_env_values = true
+    )]
     pub token: Option<String>,
 }
 
