@@ -59,8 +59,8 @@ variable "architecture" {
 
 variable "memory_mb" {
   type        = number
-  description = "Lambda memory (CPU scales with it)."
-  default     = 512
+  description = "Lambda memory in MB (CPU scales with it). 256 by default: docs/performance.md, \"Cost per million requests\" (a 6 MB page costs the same CPU-seconds at any size, the wait for Confluence is billed per MB, and 256 MB holds the largest page with room to spare)."
+  default     = 256
 }
 
 variable "timeout_seconds" {
