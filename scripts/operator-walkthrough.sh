@@ -9,13 +9,12 @@
 #              UpdateFunctionConfiguration (a fresh instance), reserved concurrency, and
 #              serves a function URL that checks the SigV4 scope and puts the signer's ARN
 #              (from moto's STS) into the event, as AWS does.
-#   function   the real binary in Lambda mode: target/debug/pseudoproxy under the
+#   function   the real binary in Lambda mode: under `cargo lambda watch` when CI=true or
+#              PSEUDOPROXY_E2E=1 (cargo-lambda from PyPI into .venv/, as
+#              scripts/e2e-cargo-lambda.sh), else target/debug/pseudoproxy under the
 #              walkthrough's own Lambda Runtime API (one process per instance, the
-#              invocation deadline of the function's timeout). WALKTHROUGH_LAMBDA=watch runs
-#              it under `cargo lambda watch` instead (cargo-lambda from PyPI into .venv/);
-#              that variant does not pass yet: the emulator's invocation deadline is too
-#              short for the token manager's refresh budget, so every refresh is put off
-#              (CONFIGURATION_FAILURE). scripts/e2e-cargo-lambda.sh covers cargo lambda watch.
+#              invocation deadline of the function's timeout). WALKTHROUGH_LAMBDA=watch|binary
+#              forces one.
 #   Atlassian  examples/confluence_standin (token family, API) behind an authorization
 #              server (consent screen, authorization code, the app's client secrets).
 #   terraform  `terraform output` is evaluated from the .tf files for the deployment that
@@ -31,7 +30,7 @@
 # Needs target/debug/pseudoproxy and target/debug/examples/confluence_standin
 # (scripts/test.sh has built them; alone: cargo build --bin pseudoproxy --example confluence_standin).
 #   scripts/operator-walkthrough.sh                      # about 40 s
-#   WALKTHROUGH_LAMBDA=watch scripts/operator-walkthrough.sh   # under cargo lambda watch (see above)
+#   PSEUDOPROXY_E2E=1 scripts/operator-walkthrough.sh    # under cargo lambda watch (about 65 s)
 # WALKTHROUGH_KEEP=1 keeps the work directory (logs, blocks, outputs).
 # WALKTHROUGH_DROP_ENV=NAME,… (development only) removes variables the module sets from
 # the function's environment, to look past one known failure and see the rest.
@@ -80,7 +79,9 @@ show_logs() {
   done
 }
 
-lambda_kind=${WALKTHROUGH_LAMBDA:-binary}
+lambda_kind=binary
+[[ "${CI:-}" == "true" || "${PSEUDOPROXY_E2E:-}" == "1" ]] && lambda_kind=watch
+lambda_kind=${WALKTHROUGH_LAMBDA:-$lambda_kind}
 
 [[ -x "$BIN" ]] || die "$BIN is missing: cargo build --bin pseudoproxy"
 [[ -x "$STANDIN" ]] || die "$STANDIN is missing: cargo build --example confluence_standin"

@@ -67,7 +67,7 @@ scripts/check-report.sh
 step "Lambda end to end (cargo lambda watch; runs when CI=true)"
 scripts/e2e-cargo-lambda.sh
 
-step "operator walkthrough: the marked blocks of docs/operations.md and docs/migrating-from-psoxy.md on loopback (scripts/operator-walkthrough.sh)"
+step "operator walkthrough: the marked blocks of docs/operations.md and docs/migrating-from-psoxy.md on loopback (cargo lambda watch when CI=true)"
 scripts/operator-walkthrough.sh
 
 # Short versions of the load scripts (full runs and their figures: docs/performance.md).

@@ -82,12 +82,24 @@ fn parse_ip(text: Option<&str>) -> Option<IpAddr> {
     text.and_then(|ip| ip.parse().ok())
 }
 
-/// The `Instant` of a deadline given in epoch milliseconds (Lambda's context).
+/// Lambda's longest timeout: no real invocation's deadline lies further in the past when
+/// its event is handed over.
+const LONGEST_LAMBDA_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// The `Instant` of a deadline given in epoch milliseconds (Lambda's context). A deadline
+/// more than Lambda's longest timeout in the past is not a deadline but an emulator's
+/// placeholder (`cargo lambda watch` sends a constant 600000, ten minutes after 1970):
+/// unknown, so `None`. A real one already passed stays "now" (no time left).
 fn deadline_of(epoch_millis: u64) -> Option<Instant> {
     let deadline = UNIX_EPOCH.checked_add(Duration::from_millis(epoch_millis))?;
-    let left = deadline
-        .duration_since(SystemTime::now())
-        .unwrap_or_default();
+    let now = SystemTime::now();
+    if now
+        .duration_since(deadline)
+        .is_ok_and(|late| late > LONGEST_LAMBDA_TIMEOUT)
+    {
+        return None;
+    }
+    let left = deadline.duration_since(now).unwrap_or_default();
     Instant::now().checked_add(left)
 }
 
@@ -146,6 +158,34 @@ pub fn arn_matches(allowed: &str, principal: &str) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deadlines_in_the_future_count_and_emulator_placeholders_do_not() {
+        let now_millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let left = |deadline: Option<Instant>| {
+            deadline.map(|d| d.saturating_duration_since(Instant::now()).as_secs())
+        };
+        // (epoch millis, seconds left: None = unknown)
+        let cases = [
+            (now_millis + 300_000, Some(299)),
+            // Passed a moment ago: no time left, never "unknown".
+            (now_millis - 5_000, Some(0)),
+            (now_millis - 14 * 60_000, Some(0)),
+            // cargo lambda watch's constant, and anything beyond Lambda's longest timeout.
+            (600_000, None),
+            (now_millis - 16 * 60_000, None),
+        ];
+        for (epoch_millis, expected) in cases {
+            let got = left(deadline_of(epoch_millis));
+            match expected {
+                Some(299) => assert!(matches!(got, Some(298..=300)), "{epoch_millis}: {got:?}"),
+                other => assert_eq!(got, other, "{epoch_millis}"),
+            }
+        }
+    }
 
     #[test]
     fn ip_allow_list_table() {
