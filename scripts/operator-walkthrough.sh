@@ -27,8 +27,8 @@
 # the docs cannot drift away from what runs. Checks that fail are collected and listed at
 # the end (exit 1); a failure that makes the rest meaningless stops at once.
 #
-# Needs target/debug/pseudoproxy and target/debug/examples/confluence_standin
-# (scripts/test.sh has built them; alone: cargo build --bin pseudoproxy --example confluence_standin).
+# Builds what it runs itself (debug profile: the pseudoproxy binary and
+# examples/confluence_standin); an up-to-date build costs a second.
 #   scripts/operator-walkthrough.sh                      # about 40 s
 #   PSEUDOPROXY_E2E=1 scripts/operator-walkthrough.sh    # under cargo lambda watch (about 65 s)
 # WALKTHROUGH_KEEP=1 keeps the work directory (logs, blocks, outputs).
@@ -83,8 +83,11 @@ lambda_kind=binary
 [[ "${CI:-}" == "true" || "${PSEUDOPROXY_E2E:-}" == "1" ]] && lambda_kind=watch
 lambda_kind=${WALKTHROUGH_LAMBDA:-$lambda_kind}
 
-[[ -x "$BIN" ]] || die "$BIN is missing: cargo build --bin pseudoproxy"
-[[ -x "$STANDIN" ]] || die "$STANDIN is missing: cargo build --example confluence_standin"
+step "build (debug): pseudoproxy and examples/confluence_standin"
+cargo build --locked --quiet --bin pseudoproxy --example confluence_standin ||
+  die "cargo build --bin pseudoproxy --example confluence_standin failed"
+[[ -x "$BIN" ]] || die "$BIN is missing after the build (CARGO_TARGET_DIR=$target_dir)"
+[[ -x "$STANDIN" ]] || die "$STANDIN is missing after the build (CARGO_TARGET_DIR=$target_dir)"
 
 step "tools (.venv: moto, boto3; .venv-infra/hcl: python-hcl2; cargo-lambda when under watch)"
 venv() { # venv DIR PACKAGE...: as scripts/with-moto.sh and scripts/check-infra.sh
