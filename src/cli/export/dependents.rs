@@ -15,8 +15,29 @@ use super::summary::{ListingOutcome, ListingReport, Skipped};
 /// What the second round runs, and the kinds it cannot.
 #[derive(Debug, Default)]
 pub(super) struct SecondRound {
-    pub jobs: Vec<Job>,
+    pub jobs: DependentJobs,
     pub skipped: Vec<Skipped>,
+}
+
+/// The second round's listings: per id-bearing endpoint, the ids it runs for. Jobs are
+/// made one at a time as workers take them (an id is a few bytes; a job is a few hundred).
+#[derive(Debug, Default)]
+pub(super) struct DependentJobs(Vec<(Templated, Vec<String>)>);
+
+impl DependentJobs {
+    /// How many listings [`DependentJobs::into_jobs`] yields.
+    pub(super) fn count(&self) -> u64 {
+        self.0
+            .iter()
+            .map(|(_, ids)| endpoints::usable_ids(ids).count() as u64)
+            .sum()
+    }
+
+    pub(super) fn into_jobs(self) -> impl Iterator<Item = Job> + Send + 'static {
+        self.0
+            .into_iter()
+            .flat_map(|(templated, ids)| endpoints::jobs_for(templated, ids))
+    }
 }
 
 /// Plans the second round from the first round's `reports` (their files are in `out`);
@@ -74,10 +95,10 @@ pub(super) fn plan(
         if partial {
             report.ids_used = Some(report.ids_used.unwrap_or(0) + ids.len());
         }
-        round.jobs.extend(endpoints::jobs_for(endpoint, &ids));
+        // Ids are unique per source (`ids_from_ndjson`), and each endpoint's path differs,
+        // so no two jobs share a key.
+        round.jobs.0.push((endpoint.clone(), ids));
     }
-    let mut seen = std::collections::HashSet::new();
-    round.jobs.retain(|job| seen.insert(job.key.clone()));
     round
 }
 
@@ -156,17 +177,14 @@ mod tests {
             report("content-search", ListingOutcome::Unfinished, 0, 0),
         ];
         let round = plan(dir.path(), &endpoints, &mut reports);
-        let keys: Vec<&str> = round.jobs.iter().map(|j| j.key.as_str()).collect();
+        assert_eq!(round.jobs.count(), 2);
+        let jobs: Vec<Job> = round.jobs.into_jobs().collect();
+        let keys: Vec<&str> = jobs.iter().map(|j| j.key.as_str()).collect();
         assert_eq!(
             keys,
             ["group-g1-membersByGroupId", "group-g2-membersByGroupId"]
         );
-        assert!(
-            round
-                .jobs
-                .iter()
-                .all(|j| j.kind == "group-ID-membersByGroupId")
-        );
+        assert!(jobs.iter().all(|j| j.kind == "group-ID-membersByGroupId"));
         assert_eq!(reports[0].ids_used, Some(2));
         let skipped: Vec<(&str, &str)> = round
             .skipped

@@ -52,7 +52,9 @@ pub(super) struct Plan {
 /// What the query of each endpoint is built from.
 #[derive(Debug, Clone)]
 pub(super) struct QueryOptions {
-    pub limit: u32,
+    /// `--limit`: the page size for every endpoint; `None` asks each for its largest
+    /// ([`largest_limit`]), so a tenant takes the fewest requests.
+    pub limit: Option<u32>,
     /// `--since` (YYYY-MM-DD): restricts the content search by `lastmodified`.
     pub since: Option<String>,
 }
@@ -163,7 +165,10 @@ fn query_for(endpoint: &Endpoint, options: &QueryOptions) -> Result<String, Stri
         pairs.push(("expand", CONTENT_EXPAND.to_owned()));
     }
     if allowed("limit") {
-        pairs.push(("limit", options.limit.to_string()));
+        let limit = options
+            .limit
+            .unwrap_or_else(|| largest_limit(&endpoint.label));
+        pairs.push(("limit", limit.to_string()));
     }
     let required = endpoint
         .query_param_schemas
@@ -181,6 +186,24 @@ fn query_for(endpoint: &Endpoint, options: &QueryOptions) -> Result<String, Stri
         .map(|(name, value)| format!("{name}={}", encode(value)))
         .collect::<Vec<_>>()
         .join("&"))
+}
+
+/// The largest page size Confluence Cloud serves on an endpoint (a larger `limit` is cut
+/// to it silently): 250 on the v2 API (`/wiki/api/…`, in rules written `/wiki/api/v2/…` or
+/// `/wiki/api/{version}/…`), 200 on v1 content search when no `body` is expanded (the
+/// export expands none), 200 on v1 groups and group members; 100 on any other endpoint, a
+/// size every v1 listing accepts.
+pub(super) fn largest_limit(label: &str) -> u32 {
+    let path = label.split('?').next().unwrap_or(label);
+    if path.contains("/wiki/api/") {
+        250
+    } else if path.ends_with("/wiki/rest/api/content/search")
+        || path.contains("/wiki/rest/api/group")
+    {
+        200
+    } else {
+        100
+    }
 }
 
 fn is_required(schema: &ParamSchema) -> bool {
@@ -245,25 +268,37 @@ impl Templated {
     }
 }
 
-/// Jobs for a templated endpoint, one per id (ids that are not plain tokens are skipped:
-/// they would make odd file names and the proxy's path schemas reject them anyway).
-pub(super) fn jobs_for(templated: &Templated, ids: &[String]) -> Vec<Job> {
+/// Jobs for a templated endpoint, one per usable id, made as they are taken.
+pub(super) fn jobs_for(
+    templated: Templated,
+    ids: Vec<String>,
+) -> impl Iterator<Item = Job> + Send + 'static {
     let kind = templated.kind();
-    ids.iter()
-        .filter(|id| !id.is_empty() && id.len() <= 64)
-        .filter(|id| {
-            id.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
-        .map(|id| {
-            let path = templated.path.replacen("{}", id, 1);
+    ids.into_iter()
+        .filter(|id| is_usable_id(id))
+        .map(move |id| {
+            let path = templated.path.replacen("{}", &id, 1);
             Job {
                 key: key_for(&path),
                 kind: kind.clone(),
                 url: join(&path, &templated.query),
             }
         })
-        .collect()
+}
+
+/// The ids [`jobs_for`] makes jobs for.
+pub(super) fn usable_ids(ids: &[String]) -> impl Iterator<Item = &String> {
+    ids.iter().filter(|id| is_usable_id(id))
+}
+
+/// Ids that are not plain tokens are skipped: they would make odd file names and the
+/// proxy's path schemas reject them anyway.
+fn is_usable_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Ids from exported items (one JSON document per line), in first-seen order, unique.

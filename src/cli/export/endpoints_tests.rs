@@ -11,7 +11,7 @@ fn shipped() -> crate::rules::RuleSet {
 
 fn options(since: Option<&str>) -> QueryOptions {
     QueryOptions {
-        limit: 50,
+        limit: Some(50),
         since: since.map(str::to_owned),
     }
 }
@@ -77,7 +77,9 @@ fn shipped_rules_id_endpoints_know_their_id_sources() {
             templated.path
         );
     }
-    let jobs = jobs_for(find("/pages/{}/versions"), &["65538".into(), "../x".into()]);
+    let ids = vec!["65538".to_owned(), "../x".to_owned()];
+    assert_eq!(usable_ids(&ids).count(), 1);
+    let jobs: Vec<Job> = jobs_for(find("/pages/{}/versions").clone(), ids).collect();
     assert_eq!(jobs.len(), 1, "unsafe ids are dropped: {jobs:?}");
     assert_eq!(jobs[0].key, "pages-65538-versions");
     assert_eq!(jobs[0].kind, "pages-ID-versions");
@@ -107,4 +109,50 @@ fn keys_are_path_derived_file_names() {
     for (path, key) in cases {
         assert_eq!(key_for(path), key, "{path}");
     }
+}
+
+#[test]
+fn without_limit_each_endpoint_is_asked_for_its_largest_page() {
+    let none = QueryOptions {
+        limit: None,
+        since: None,
+    };
+    let plan = plan(&shipped(), "/ex/confluence/c1", &none);
+    let limit_of = |url: &str| {
+        url.split(['?', '&'])
+            .find_map(|pair| pair.strip_prefix("limit="))
+            .map(str::to_owned)
+    };
+    let first: Vec<(&str, Option<String>)> = plan
+        .first
+        .iter()
+        .map(|j| (j.key.as_str(), limit_of(&j.url)))
+        .collect();
+    let expected = [
+        ("spaces", Some("250")),
+        ("tasks", Some("250")),
+        ("content-search", Some("200")),
+        ("group", Some("200")),
+        // No `limit` among its allowed parameters: none is sent.
+        ("accessible-resources", None),
+    ];
+    for (key, limit) in expected {
+        assert!(
+            first.contains(&(key, limit.map(str::to_owned))),
+            "{key}: want limit {limit:?} in {first:#?}"
+        );
+    }
+    let templated: Vec<(String, Option<String>)> = plan
+        .templated
+        .iter()
+        .map(|t| (t.kind(), limit_of(&format!("?{}", t.query))))
+        .collect();
+    for (kind, limit) in &templated {
+        let want = match kind.as_str() {
+            "group-ID-membersByGroupId" => "200",
+            _ => "250",
+        };
+        assert_eq!(limit.as_deref(), Some(want), "{kind} in {templated:#?}");
+    }
+    assert_eq!(largest_limit("/ex/confluence/c/wiki/rest/api/space"), 100);
 }

@@ -40,7 +40,7 @@ use clap::Args;
 use super::CliError;
 use super::sigv4::caller::{AuthOptions, Caller, parse_url};
 use endpoints::{Job, Plan, QueryOptions};
-use runner::Context;
+use runner::{Context, lock};
 use summary::{RunFacts, Skipped};
 
 /// First backoff step after a failed attempt, and after a refusal that names no time.
@@ -71,9 +71,10 @@ pub struct ExportArgs {
     /// fewer while the source refuses).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=32))]
     pub concurrency: u32,
-    /// Page size asked for (`limit`), where the endpoint allows it.
-    #[arg(long, default_value_t = 100)]
-    pub limit: u32,
+    /// Page size asked for (`limit`) on every endpoint that allows it; default: each
+    /// endpoint's largest (250 on v2, 200 on content search and groups, else 100).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
     /// Rules file the endpoints come from (default: the shipped Confluence rules).
     #[arg(long)]
     pub rules: Option<PathBuf>,
@@ -197,7 +198,17 @@ async fn export(args: ExportArgs) -> Result<(), CliError> {
     let mut first = plan.first.clone();
     first.extend(explicit_jobs(&args.endpoints, &prefix));
     dedupe(&mut first);
-    let mut reports = runner::run_jobs(&ctx, first).await;
+    // The first round is a handful of listings: their reports are kept for the second
+    // round's plan. The second round's go straight into the ledger.
+    let first_reports = Arc::new(Mutex::new(Vec::new()));
+    let collect = first_reports.clone();
+    let count = first.len() as u64;
+    runner::run_jobs(&ctx, first.into_iter(), count, move |report| {
+        lock(&collect).push(report)
+    })
+    .await;
+    let mut reports = std::mem::take(&mut *lock(&first_reports));
+    let ledger = Arc::new(Mutex::new(summary::Ledger::new(args.verbose)));
     let mut skipped: Vec<Skipped> = plan
         .skipped
         .iter()
@@ -210,12 +221,21 @@ async fn export(args: ExportArgs) -> Result<(), CliError> {
         None => {
             let second = dependents::plan(&ctx.out, &plan.templated, &mut reports);
             skipped.extend(second.skipped);
-            reports.extend(runner::run_jobs(&ctx, second.jobs).await);
+            let into = ledger.clone();
+            let count = second.jobs.count();
+            runner::run_jobs(&ctx, second.jobs.into_jobs(), count, move |report| {
+                lock(&into).add(&report)
+            })
+            .await;
         }
         Some(_) => skipped.extend(plan.templated.iter().map(|t| Skipped {
             kind: t.kind(),
             reason: "not planned: the run stopped before the listings that give their ids".into(),
         })),
+    }
+    let mut ledger = std::mem::take(&mut *lock(&ledger));
+    for report in &reports {
+        ledger.add(report);
     }
 
     ticker.abort();
@@ -231,7 +251,7 @@ async fn export(args: ExportArgs) -> Result<(), CliError> {
         waited: ctx.gate.view().waited,
         stop: ctx.stop.reason(),
     };
-    let summary = summary::build(&reports, &skipped, &facts, args.verbose);
+    let summary = ledger.finish(&skipped, &facts);
     match args.json {
         true => println!("{}", summary::render_json(&summary)),
         false => print!("{}", summary::render_text(&summary)),

@@ -68,13 +68,17 @@ const INITIAL_WINDOW: f64 = 2.0;
 const NARROW_PER_SECOND: f64 = 0.99;
 /// Spacing growth on a refusal.
 const WIDEN: f64 = 1.25;
-/// Below this, requests are not spaced at all.
-const MIN_SPACING: Duration = Duration::from_millis(10);
+/// Below this, requests are not spaced at all (the timer's resolution). It must stay far
+/// below any limit worth learning: a floor of 10 ms, widened on a refusal, once capped the
+/// learned rate at 80 requests a second against a source that allowed 300.
+const MIN_SPACING: Duration = Duration::from_millis(1);
 /// The span over which allowed starts are counted is at least this, at most [`MAX_SPAN`].
 const MIN_SPAN: Duration = Duration::from_secs(1);
 const MAX_SPAN: Duration = Duration::from_secs(10);
-/// Starts remembered for that count.
-const RECENT_STARTS: usize = 128;
+/// Starts are remembered for [`MAX_SPAN`], at most this many (1,600 a second for the
+/// longest span). A count cap below the source's rate times the span would cap the rate
+/// the pacing can learn: 128 remembered starts once meant 128 a second at most.
+const RECENT_STARTS: usize = 16_384;
 
 #[derive(Debug)]
 pub(super) struct Pacing {
@@ -152,7 +156,13 @@ impl Pacing {
         self.in_flight += 1;
         self.last_start = Some(now);
         self.recent_starts.push_back(now);
-        while self.recent_starts.len() > RECENT_STARTS {
+        let horizon = now.checked_sub(MAX_SPAN);
+        while self.recent_starts.len() > RECENT_STARTS
+            || self
+                .recent_starts
+                .front()
+                .is_some_and(|at| horizon.is_some_and(|h| *at < h))
+        {
             self.recent_starts.pop_front();
         }
     }
@@ -475,6 +485,87 @@ mod tests {
         pacing.finish(t0 + ms(2), t0 + ms(1), Outcome::Abandoned);
         assert_eq!(pacing.in_flight(), 0);
         assert_eq!(pacing.window(), 4, "abandoned requests say nothing");
+    }
+
+    /// A token bucket (Atlassian's burst limit, as the stand-in models it): `rate` a second,
+    /// `burst` deep; a refusal says `Retry-After` in whole seconds, at least 1. Each request
+    /// takes `took`. Returns (elapsed, refusals) for `answers` answered requests.
+    fn against_a_bucket(rate: f64, burst: f64, took: Duration, answers: u32) -> (f64, u32) {
+        let t0 = Instant::now();
+        let mut pacing = Pacing::new(config(4));
+        let (mut tokens, mut refilled) = (burst, t0);
+        let (mut now, mut answered, mut refusals) = (t0, 0u32, 0u32);
+        let mut ends: Vec<(Instant, Instant, bool, u64)> = Vec::new();
+        while answered < answers {
+            // Requests end in the order they were started (all take `took`).
+            ends.sort_by_key(|e| e.0);
+            match pacing.decide(now) {
+                Decision::Paused(at) | Decision::Spaced(at) => {
+                    while ends.first().is_some_and(|e| e.0 <= at) {
+                        let (end, started, ok, wait) = ends.remove(0);
+                        finish(&mut pacing, end, started, ok, wait, &mut answered);
+                    }
+                    now = now.max(at);
+                    continue;
+                }
+                Decision::Full => {
+                    let (end, started, ok, wait) = ends.remove(0);
+                    now = now.max(end);
+                    finish(&mut pacing, end, started, ok, wait, &mut answered);
+                    continue;
+                }
+                Decision::Go => {}
+            }
+            pacing.start(now);
+            tokens = (tokens + (now - refilled).as_secs_f64() * rate).min(burst);
+            refilled = now;
+            if tokens >= 1.0 {
+                tokens -= 1.0;
+                ends.push((now + took, now, true, 0));
+            } else {
+                refusals += 1;
+                let wait = ((1.0 - tokens) / rate).ceil().max(1.0) as u64;
+                ends.push((now + took, now, false, wait));
+            }
+        }
+        ((now - t0).as_secs_f64(), refusals)
+    }
+
+    fn finish(
+        pacing: &mut Pacing,
+        end: Instant,
+        started: Instant,
+        ok: bool,
+        wait_s: u64,
+        answered: &mut u32,
+    ) {
+        match ok {
+            true => {
+                *answered += 1;
+                pacing.finish(end, started, ANSWERED);
+            }
+            false => pacing.finish(end, started, refused(Some(wait_s * 1000))),
+        }
+    }
+
+    /// Whatever the limit, the run stays near the bucket's minimum time, (answers − burst)
+    /// / rate: a learned rate never has a floor or a cap of its own.
+    #[test]
+    fn against_a_token_bucket_the_run_stays_near_the_limit_at_any_rate() {
+        for (rate, took_ms) in [(20.0, 40), (100.0, 3), (300.0, 3), (600.0, 2)] {
+            let answers = (rate * 60.0) as u32;
+            let (elapsed, refusals) = against_a_bucket(rate, rate, ms(took_ms), answers);
+            let minimum = (f64::from(answers) - rate) / rate;
+            assert!(
+                elapsed <= minimum * 1.2,
+                "{rate}/s: {elapsed:.1}s against a minimum of {minimum:.1}s \
+                 ({refusals} refusals)"
+            );
+            assert!(
+                f64::from(refusals) <= f64::from(answers) * 0.01,
+                "{rate}/s: {refusals} refusals for {answers} answers"
+            );
+        }
     }
 
     /// A source that admits 2 requests in any second and answers the rest 429 with

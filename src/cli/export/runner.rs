@@ -7,7 +7,6 @@
 //! invariant. A stop (signal, wait budget) is checked between pages and interrupts a fetch
 //! or a wait, never a commit: the pages in hand are kept.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -76,22 +75,28 @@ pub(super) fn spawn_ticker(ctx: Arc<Context>) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Runs `jobs` on `ctx.workers` workers; one report per job, in no particular order.
-pub(super) async fn run_jobs(ctx: &Arc<Context>, jobs: Vec<Job>) -> Vec<ListingReport> {
-    ctx.progress.counters.listings_planned(jobs.len() as u64);
-    let queue = Arc::new(Mutex::new(VecDeque::from(jobs)));
-    let reports = Arc::new(Mutex::new(Vec::new()));
+/// Runs `count` jobs from `jobs` on `ctx.workers` workers, taken one at a time (a second
+/// round of 100,000 listings is generated as it runs, not held); each listing's report goes
+/// to `sink` as it ends, in no particular order.
+pub(super) async fn run_jobs<J, S>(ctx: &Arc<Context>, jobs: J, count: u64, sink: S)
+where
+    J: Iterator<Item = Job> + Send + 'static,
+    S: FnMut(ListingReport) + Send + 'static,
+{
+    ctx.progress.counters.listings_planned(count);
+    let queue = Arc::new(Mutex::new(jobs));
+    let sink = Arc::new(Mutex::new(sink));
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..ctx.workers.max(1) {
-        let (ctx, queue, reports) = (ctx.clone(), queue.clone(), reports.clone());
+        let (ctx, queue, sink) = (ctx.clone(), queue.clone(), sink.clone());
         set.spawn(async move {
             loop {
-                let next = lock(&queue).pop_front();
+                let next = lock(&queue).next();
                 let Some(job) = next else {
                     return;
                 };
                 let report = run_job(&ctx, job).await;
-                lock(&reports).push(report);
+                (lock(&sink))(report);
             }
         });
     }
@@ -101,10 +106,9 @@ pub(super) async fn run_jobs(ctx: &Arc<Context>, jobs: Vec<Job>) -> Vec<ListingR
                 .note(&format!("export: a worker ended unexpectedly: {e}"));
         }
     }
-    std::mem::take(&mut *lock(&reports))
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

@@ -117,12 +117,12 @@ impl ExportState {
     /// The snapshot in `dir`, or `None` when there is none yet.
     pub(super) fn load(dir: &Path) -> Result<Option<Self>, StateError> {
         let path = dir.join(STATE_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        let file = match File::open(&path) {
+            Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(io("read", &path)(source)),
         };
-        serde_json::from_str(&text)
+        serde_json::from_reader(std::io::BufReader::with_capacity(64 << 10, file))
             .map(Some)
             .map_err(|e| StateError::Corrupt {
                 path,
@@ -135,16 +135,25 @@ impl ExportState {
     pub(super) fn save(&self, dir: &Path) -> Result<u64, StateError> {
         let path = dir.join(STATE_FILE);
         let tmp = dir.join(format!("{STATE_FILE}.tmp"));
-        let text = serde_json::to_vec(self).map_err(|e| StateError::Corrupt {
-            path: path.clone(),
-            reason: e.to_string(),
+        let file = File::create(&tmp).map_err(io("create", &tmp))?;
+        // Streamed: at 100,000 listings the snapshot is megabytes, and a whole copy in
+        // memory per compaction would stay in the allocator's hands afterwards.
+        let mut writer = std::io::BufWriter::with_capacity(64 << 10, file);
+        serde_json::to_writer(&mut writer, self).map_err(|e| match e.io_error_kind() {
+            Some(kind) => io("write", &tmp)(std::io::Error::from(kind)),
+            None => StateError::Corrupt {
+                path: path.clone(),
+                reason: e.to_string(),
+            },
         })?;
-        let mut file = File::create(&tmp).map_err(io("create", &tmp))?;
-        file.write_all(&text).map_err(io("write", &tmp))?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| io("write", &tmp)(e.into_error()))?;
         file.sync_all().map_err(io("sync", &tmp))?;
+        let size = file.metadata().map_err(io("size", &tmp))?.len();
         std::fs::rename(&tmp, &path).map_err(io("replace", &path))?;
         sync_dir(dir);
-        Ok(text.len() as u64)
+        Ok(size)
     }
 }
 

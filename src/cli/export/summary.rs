@@ -247,11 +247,43 @@ pub(super) struct Summary {
 }
 
 /// Groups `reports` by kind, sorted by kind.
+#[cfg(test)]
 pub(super) fn by_kind(reports: &[ListingReport]) -> Vec<KindRow> {
-    let mut kinds: std::collections::BTreeMap<&str, KindRow> = std::collections::BTreeMap::new();
+    let mut ledger = Ledger::new(false);
     for report in reports {
-        let row = kinds
-            .entry(report.kind.as_str())
+        ledger.add(report);
+    }
+    ledger.kinds.into_values().collect()
+}
+
+fn is_partial(report: &ListingReport) -> bool {
+    matches!(report.outcome, ListingOutcome::Failed(_)) && report.ids_used.is_some()
+}
+
+/// The summary's figures, folded in one listing at a time as each ends: a run of 100,000
+/// listings keeps per-kind counts and its failures, not a report per listing (one row per
+/// listing is kept only for `--verbose`, which prints them all).
+#[derive(Debug, Default)]
+pub(super) struct Ledger {
+    totals: Counts,
+    kinds: std::collections::BTreeMap<String, KindRow>,
+    failed: Vec<FailedListing>,
+    listings: Option<Vec<ListingRow>>,
+}
+
+impl Ledger {
+    pub(super) fn new(verbose: bool) -> Self {
+        Ledger {
+            listings: verbose.then(Vec::new),
+            ..Ledger::default()
+        }
+    }
+
+    pub(super) fn add(&mut self, report: &ListingReport) {
+        self.totals.add(report);
+        let row = self
+            .kinds
+            .entry(report.kind.clone())
             .or_insert_with(|| KindRow {
                 kind: report.kind.clone(),
                 counts: Counts::default(),
@@ -259,33 +291,8 @@ pub(super) fn by_kind(reports: &[ListingReport]) -> Vec<KindRow> {
             });
         row.counts.add(report);
         row.partial |= is_partial(report);
-    }
-    kinds.into_values().collect()
-}
-
-fn is_partial(report: &ListingReport) -> bool {
-    matches!(report.outcome, ListingOutcome::Failed(_)) && report.ids_used.is_some()
-}
-
-pub(super) fn build(
-    reports: &[ListingReport],
-    skipped: &[Skipped],
-    facts: &RunFacts,
-    verbose: bool,
-) -> Summary {
-    let mut totals = Counts::default();
-    for report in reports {
-        totals.add(report);
-    }
-    let mut sorted: Vec<&ListingReport> = reports.iter().collect();
-    sorted.sort_by(|a, b| a.key.cmp(&b.key));
-    let failed = sorted
-        .iter()
-        .filter_map(|report| {
-            let ListingOutcome::Failed(failure) = &report.outcome else {
-                return None;
-            };
-            Some(FailedListing {
+        if let ListingOutcome::Failed(failure) = &report.outcome {
+            self.failed.push(FailedListing {
                 listing: report.key.clone(),
                 kind: report.kind.clone(),
                 reason: failure.reason.clone(),
@@ -297,13 +304,10 @@ pub(super) fn build(
                 ids_used: report.ids_used,
                 pages: report.pages,
                 items: report.items,
-            })
-        })
-        .collect();
-    let listings = verbose.then(|| {
-        sorted
-            .iter()
-            .map(|report| ListingRow {
+            });
+        }
+        if let Some(listings) = &mut self.listings {
+            listings.push(ListingRow {
                 listing: report.key.clone(),
                 kind: report.kind.clone(),
                 status: status_text(&report.outcome),
@@ -311,28 +315,51 @@ pub(super) fn build(
                 items: report.items,
                 bytes: report.bytes,
                 tally: report.tally,
-            })
-            .collect()
-    });
-    let (outcome, exit_code) = match facts.stop {
-        Some(stop) => (stop.label(), stop.exit_code()),
-        None if totals.failed > 0 => ("failed", 1),
-        None => ("complete", 0),
-    };
-    let mut skipped = skipped.to_vec();
-    skipped.sort_by(|a, b| a.kind.cmp(&b.kind));
-    Summary {
-        outcome,
-        exit_code,
-        elapsed_seconds: round_ms(facts.elapsed),
-        waited_seconds: round_ms(facts.waited),
-        totals,
-        kinds: by_kind(reports),
-        failed,
-        skipped,
-        listings,
-        stop: facts.stop,
+            });
+        }
     }
+
+    /// The summary of the listings added, sorted by listing and kind.
+    pub(super) fn finish(mut self, skipped: &[Skipped], facts: &RunFacts) -> Summary {
+        self.failed.sort_by(|a, b| a.listing.cmp(&b.listing));
+        if let Some(listings) = &mut self.listings {
+            listings.sort_by(|a, b| a.listing.cmp(&b.listing));
+        }
+        let (outcome, exit_code) = match facts.stop {
+            Some(stop) => (stop.label(), stop.exit_code()),
+            None if self.totals.failed > 0 => ("failed", 1),
+            None => ("complete", 0),
+        };
+        let mut skipped = skipped.to_vec();
+        skipped.sort_by(|a, b| a.kind.cmp(&b.kind));
+        Summary {
+            outcome,
+            exit_code,
+            elapsed_seconds: round_ms(facts.elapsed),
+            waited_seconds: round_ms(facts.waited),
+            totals: self.totals,
+            kinds: self.kinds.into_values().collect(),
+            failed: self.failed,
+            skipped,
+            listings: self.listings,
+            stop: facts.stop,
+        }
+    }
+}
+
+/// The summary of `reports` at once (what [`Ledger`] folds one at a time).
+#[cfg(test)]
+pub(super) fn build(
+    reports: &[ListingReport],
+    skipped: &[Skipped],
+    facts: &RunFacts,
+    verbose: bool,
+) -> Summary {
+    let mut ledger = Ledger::new(verbose);
+    for report in reports {
+        ledger.add(report);
+    }
+    ledger.finish(skipped, facts)
 }
 
 fn round_ms(duration: Duration) -> f64 {
@@ -669,6 +696,27 @@ mod tests {
                     .contains("re-run the same command to resume")
             );
         }
+    }
+
+    #[test]
+    fn a_ledger_folded_in_any_order_gives_the_same_summary() {
+        let in_order = render_json(&build(&tenant(), &[], &facts(None), true));
+        let mut reversed = tenant();
+        reversed.reverse();
+        let mut ledger = Ledger::new(true);
+        for report in &reversed {
+            ledger.add(report);
+        }
+        let folded = render_json(&ledger.finish(&[], &facts(None)));
+        assert_eq!(folded, in_order);
+        let mut quiet = Ledger::new(false);
+        for report in &reversed {
+            quiet.add(report);
+        }
+        assert!(
+            quiet.listings.is_none(),
+            "one row per listing only with --verbose"
+        );
     }
 
     #[test]
