@@ -15,6 +15,8 @@
 
 use std::fmt;
 
+use regex::Regex;
+
 use super::model::{Endpoint, PathMatcher, RuleSet};
 use super::path_guard::{self, PathProblem};
 use super::query::{self, QueryParam};
@@ -189,15 +191,7 @@ fn match_path(
             {
                 return None;
             }
-            let captures = regex.captures(path)?;
-            let values = (1..=params.len()).map(|i| captures.get(i).map_or("", |m| m.as_str()));
-            Some(
-                params
-                    .iter()
-                    .cloned()
-                    .zip(values.map(str::to_owned))
-                    .collect(),
-            )
+            template_params(regex, params, path)
         }
         PathMatcher::Regex(regex) => {
             let target = match query {
@@ -215,6 +209,20 @@ fn match_path(
             Some(params.collect())
         }
     }
+}
+
+/// A template's parameters by name, when its regex accepts `path` (group `i + 1` holds
+/// `params[i]`).
+fn template_params(regex: &Regex, params: &[String], path: &str) -> Option<Vec<(String, String)>> {
+    let captures = regex.captures(path)?;
+    let values = (1..=params.len()).map(|i| captures.get(i).map_or("", |m| m.as_str()));
+    Some(
+        params
+            .iter()
+            .cloned()
+            .zip(values.map(str::to_owned))
+            .collect(),
+    )
 }
 
 /// The literal end of a `pathTemplate`: what follows its last `}` (all of it without
@@ -295,15 +303,7 @@ mod prefilter_tests {
         let PathMatcher::Template { regex, params } = &endpoint.matcher else {
             return None;
         };
-        let captures = regex.captures(path)?;
-        let values = (1..=params.len()).map(|i| captures.get(i).map_or("", |m| m.as_str()));
-        Some(
-            params
-                .iter()
-                .cloned()
-                .zip(values.map(str::to_owned))
-                .collect(),
-        )
+        template_params(regex, params, path)
     }
 
     /// Compiled once for every case.
