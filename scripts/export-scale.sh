@@ -330,7 +330,8 @@ if full:
     samples = [tuple(float(x) for x in line.split()) for line in open(samples_path) if line.strip()]
     rss = [s[1] / 1024 for s in samples]
     serve = [s[2] / 1024 for s in samples]
-    wchar = samples[-1][3] if samples else 0
+    # wchar only grows; the last sample can be of the exited process, which reads 0.
+    wchar = max((s[3] for s in samples), default=0)
 
     def at(series, fraction):
         return series[min(len(series) - 1, int(len(series) * fraction))] if series else 0.0

@@ -77,15 +77,11 @@ fn check_outputs(out: &Path) -> BTreeMap<String, String> {
     files
 }
 
-/// (pages, retries) recorded in the state: the snapshot, then the journal's records (one
-/// line per page, the listing's whole state; the last one of a listing wins; a torn last
-/// line is a page not recorded yet).
+/// (pages, retries) recorded in the state: the journal's records (one line per page, the
+/// listing's whole state; the last one of a listing wins; a torn last line is a page not
+/// recorded yet).
 fn state_pages(out: &Path) -> (u64, u64) {
     let mut endpoints = serde_json::Map::new();
-    if let Ok(text) = std::fs::read_to_string(out.join("export-state.json")) {
-        let state: Value = serde_json::from_str(&text).unwrap();
-        endpoints = state["endpoints"].as_object().unwrap().clone();
-    }
     let journal = std::fs::read_to_string(out.join("export-state.journal")).unwrap_or_default();
     for line in journal.lines() {
         if let Ok(record) = serde_json::from_str::<Value>(line) {

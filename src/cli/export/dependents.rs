@@ -10,6 +10,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use super::endpoints::{self, Job, Templated};
+use super::ids::{self, IdList};
 use super::summary::{ListingOutcome, ListingReport, Skipped};
 
 /// What the second round runs, and the kinds it cannot.
@@ -22,15 +23,12 @@ pub(super) struct SecondRound {
 /// The second round's listings: per id-bearing endpoint, the ids it runs for. Jobs are
 /// made one at a time as workers take them (an id is a few bytes; a job is a few hundred).
 #[derive(Debug, Default)]
-pub(super) struct DependentJobs(Vec<(Templated, Vec<String>)>);
+pub(super) struct DependentJobs(Vec<(Templated, IdList)>);
 
 impl DependentJobs {
     /// How many listings [`DependentJobs::into_jobs`] yields.
     pub(super) fn count(&self) -> u64 {
-        self.0
-            .iter()
-            .map(|(_, ids)| endpoints::usable_ids(ids).count() as u64)
-            .sum()
+        self.0.iter().map(|(_, ids)| ids.len() as u64).sum()
     }
 
     pub(super) fn into_jobs(self) -> impl Iterator<Item = Job> + Send + 'static {
@@ -95,7 +93,7 @@ pub(super) fn plan(
         if partial {
             report.ids_used = Some(report.ids_used.unwrap_or(0) + ids.len());
         }
-        // Ids are unique per source (`ids_from_ndjson`), and each endpoint's path differs,
+        // Ids are unique per source (`ids::ids_from_ndjson`), and each endpoint's path differs,
         // so no two jobs share a key.
         round.jobs.0.push((endpoint.clone(), ids));
     }
@@ -104,10 +102,10 @@ pub(super) fn plan(
 
 /// The ids in the first `committed` bytes of `out/<key>.ndjson` (bytes beyond belong to a
 /// page that was never recorded).
-fn committed_ids(out: &Path, key: &str, committed: u64, item_type: Option<&str>) -> Vec<String> {
+fn committed_ids(out: &Path, key: &str, committed: u64, item_type: Option<&str>) -> IdList {
     match std::fs::File::open(out.join(format!("{key}.ndjson"))) {
-        Ok(file) => endpoints::ids_from_ndjson(BufReader::new(file.take(committed)), item_type),
-        Err(_) => Vec::new(),
+        Ok(file) => ids::ids_from_ndjson(BufReader::new(file.take(committed)), item_type),
+        Err(_) => IdList::default(),
     }
 }
 

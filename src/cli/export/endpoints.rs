@@ -8,8 +8,7 @@
 //! Every job writes `<key>.ndjson`; keys are path-derived and safe as file names. Jobs of
 //! one endpoint share a kind (`pages-ID-versions`), which the summary groups by.
 
-use serde_json::Value;
-
+use super::ids::IdList;
 use crate::rules::{Endpoint, ParamSchema, PathMatcher, RuleSet};
 
 /// One paginated listing to export.
@@ -268,65 +267,18 @@ impl Templated {
     }
 }
 
-/// Jobs for a templated endpoint, one per usable id, made as they are taken.
+/// Jobs for a templated endpoint, one per id, made as they are taken.
 pub(super) fn jobs_for(
     templated: Templated,
-    ids: Vec<String>,
+    ids: IdList,
 ) -> impl Iterator<Item = Job> + Send + 'static {
     let kind = templated.kind();
-    ids.into_iter()
-        .filter(|id| is_usable_id(id))
-        .map(move |id| {
-            let path = templated.path.replacen("{}", &id, 1);
-            Job {
-                key: key_for(&path),
-                kind: kind.clone(),
-                url: join(&path, &templated.query),
-            }
-        })
-}
-
-/// The ids [`jobs_for`] makes jobs for.
-pub(super) fn usable_ids(ids: &[String]) -> impl Iterator<Item = &String> {
-    ids.iter().filter(|id| is_usable_id(id))
-}
-
-/// Ids that are not plain tokens are skipped: they would make odd file names and the
-/// proxy's path schemas reject them anyway.
-fn is_usable_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// Ids from exported items (one JSON document per line), in first-seen order, unique.
-/// Read line by line: a content search of 100,000 items is not held in memory.
-pub(super) fn ids_from_ndjson(
-    reader: impl std::io::BufRead,
-    item_type: Option<&str>,
-) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for line in reader.split(b'\n') {
-        let Ok(line) = line else {
-            break;
-        };
-        let Ok(item) = serde_json::from_slice::<Value>(&line) else {
-            continue;
-        };
-        if item_type.is_some_and(|t| item.get("type").and_then(Value::as_str) != Some(t)) {
-            continue;
+    ids.into_owned_iter().map(move |id| {
+        let path = templated.path.replacen("{}", &id, 1);
+        Job {
+            key: key_for(&path),
+            kind: kind.clone(),
+            url: join(&path, &templated.query),
         }
-        let id = match item.get("id") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => continue,
-        };
-        if seen.insert(id.clone()) {
-            ids.push(id);
-        }
-    }
-    ids
+    })
 }

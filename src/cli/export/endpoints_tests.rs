@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::endpoints::*;
+use super::ids::ids_from_ndjson;
 
 fn shipped() -> crate::rules::RuleSet {
     let (origin, text) = crate::rules::SHIPPED_RULES;
@@ -77,21 +78,12 @@ fn shipped_rules_id_endpoints_know_their_id_sources() {
             templated.path
         );
     }
-    let ids = vec!["65538".to_owned(), "../x".to_owned()];
-    assert_eq!(usable_ids(&ids).count(), 1);
+    let ids = ids_from_ndjson(&b"{\"id\":\"65538\"}\n{\"id\":\"../x\"}\n"[..], None);
     let jobs: Vec<Job> = jobs_for(find("/pages/{}/versions").clone(), ids).collect();
     assert_eq!(jobs.len(), 1, "unsafe ids are dropped: {jobs:?}");
     assert_eq!(jobs[0].key, "pages-65538-versions");
     assert_eq!(jobs[0].kind, "pages-ID-versions");
     assert_eq!(jobs[0].url, "/wiki/api/v2/pages/65538/versions?limit=50");
-}
-
-#[test]
-fn ids_are_found_by_type_once_each() {
-    let text = "{\"id\":\"1\",\"type\":\"page\"}\n{\"id\":\"2\",\"type\":\"blogpost\"}\n\
-                {\"id\":\"1\",\"type\":\"page\"}\n{\"id\":3,\"type\":\"page\"}\nnot json\n";
-    assert_eq!(ids_from_ndjson(text.as_bytes(), Some("page")), ["1", "3"]);
-    assert_eq!(ids_from_ndjson(text.as_bytes(), None), ["1", "2", "3"]);
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod durations;
 mod endpoints;
 mod fetch;
 mod gate;
+mod ids;
 mod ndjson;
 mod pacing;
 mod pager;
@@ -142,7 +143,7 @@ async fn export(args: ExportArgs) -> Result<(), CliError> {
     let base_url = parse_url(&args.base).map_err(|e| usage(&e))?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| usage(&format!("cannot create {}: {e}", args.out.display())))?;
-    let store = state::StateStore::open(&args.out, &args.base).map_err(|e| usage(&e))?;
+    let store = state::StateStore::open(&args.out).map_err(|e| usage(&e))?;
     let prefix = pager::site_prefix(args.cloud_id.as_deref());
     let options = AuthOptions {
         token: args.token.clone(),
@@ -163,7 +164,7 @@ async fn export(args: ExportArgs) -> Result<(), CliError> {
     let stop = stop::Stop::new();
     let signals = stop::spawn_signal_listener(stop.clone());
     let progress = progress::Progress::for_stderr();
-    let (items, pages) = store.totals();
+    let (items, pages) = store.earlier_totals();
     progress.counters.resumed_from(items, pages);
     progress.note(&format!(
         "exporting from {} ({}) to {}",

@@ -113,9 +113,16 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 async fn run_job(ctx: &Context, job: Job) -> ListingReport {
-    let recorded = ctx.store().get(&job.key).cloned();
+    let recorded = ctx.store().take(&job.key);
     let mut tally = Tally::default();
     let (outcome, entry) = export(ctx, &job, recorded, &mut tally).await;
+    if let Err(e) = ctx.store().settle(&job.key) {
+        // Its pages are in the journal: the next run still resumes it exactly.
+        ctx.progress.note(&format!(
+            "export: could not record where {} ended: {e}",
+            job.key
+        ));
+    }
     let worked = matches!(
         outcome,
         ListingOutcome::Done { .. } | ListingOutcome::Failed(_)
