@@ -11,8 +11,15 @@
 #
 #   scripts/bench-proxy.sh                 # full run: 15 s per cell after a 3 s warm-up
 #   scripts/bench-proxy.sh --quick         # CI: 3 s per cell, concurrency 1 and 4
+#   scripts/bench-proxy.sh --sizes 2k --rounds 7 --duration 5   # paired rounds (noisy host)
 #   options: --profile release|debug  --duration S  --warmup S  --sizes 2k,60k,6m
 #            --concurrency 1,16,64  --encoding gzip|identity  --no-pin  --json FILE
+#            --rounds N
+#
+# --rounds N measures each cell N times, floor and serve back to back in each round (the
+# order alternating), and reports per cell the median over the rounds of each proxy's
+# figures and the median of the per-round ratios, with their range: on a shared host a
+# neighbour's burst then lands in one round, not on one proxy's whole cell.
 #
 # With 2+ cores the proxy under test runs on CPU 0 and the stand-in and wrk on CPU 1
 # (taskset), so the proxies get one core each — as a Lambda below 1769 MB gets at most
@@ -30,6 +37,7 @@ concurrency=1,16,64
 encoding=gzip
 pin=1
 quick=0
+rounds=1
 json_out="${CARGO_TARGET_DIR:-target}/bench-proxy/results.json"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -42,11 +50,13 @@ while [[ $# -gt 0 ]]; do
     --encoding) encoding="$2"; shift 2 ;;
     --no-pin) pin=0; shift ;;
     --json) json_out="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$encoding" == gzip || "$encoding" == identity ]] || { echo "--encoding gzip|identity" >&2; exit 2; }
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds N: a positive whole number" >&2; exit 2; }
 
 work="$(mktemp -d)"
 cleanup() {
@@ -117,21 +127,22 @@ end
 LUA
 
 mkdir -p "$(dirname "$json_out")"
-log "running: sizes $sizes, concurrency $concurrency, ${duration}s per cell (warm-up ${warmup}s), $encoding"
+log "running: sizes $sizes, concurrency $concurrency, ${duration}s per cell (warm-up ${warmup}s), $rounds round(s), $encoding"
 BENCH_SIZES="$sizes" BENCH_CONC="$concurrency" BENCH_DURATION="$duration" BENCH_WARMUP="$warmup" \
-  BENCH_ENCODING="$encoding" BENCH_PIN="$pin" BENCH_QUICK="$quick" BENCH_PROFILE="$profile" \
+  BENCH_ENCODING="$encoding" BENCH_ROUNDS="$rounds" BENCH_PIN="$pin" BENCH_QUICK="$quick" BENCH_PROFILE="$profile" \
   BENCH_JSON="$json_out" BENCH_LUA="$work/report.lua" STATIC_TOKEN="$static_token" \
   STANDIN_URL="http://127.0.0.1:$standin_port" SERVE_URL="http://127.0.0.1:$serve_port" \
   FLOOR_URL="http://127.0.0.1:$floor_port" SERVE_PID="$serve_pid" FLOOR_PID="$floor_pid" \
   STANDIN_PID="$standin_pid" MACHINE="$(machine_line)" \
   COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+dirty')" \
   python3 - <<'PY'
-import gzip, json, os, resource, subprocess, sys, time, urllib.request
+import gzip, json, os, resource, statistics, subprocess, sys, time, urllib.request
 
 env = os.environ
 sizes = [s.strip() for s in env["BENCH_SIZES"].split(",") if s.strip()]
 concs = [int(c) for c in env["BENCH_CONC"].split(",") if c.strip()]
 duration, warmup = int(env["BENCH_DURATION"]), int(env["BENCH_WARMUP"])
+rounds = int(env["BENCH_ROUNDS"])
 use_gzip = env["BENCH_ENCODING"] == "gzip"
 pinned, quick = env["BENCH_PIN"] == "1", env["BENCH_QUICK"] == "1"
 clk = os.sysconf("SC_CLK_TCK")
@@ -245,7 +256,7 @@ started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 load_before = open("/proc/loadavg").read().split()[:3]
 for size in sizes:
     path = page_path(size)
-    for conc in concs:
+    for conc, round_ in [(c, r) for c in concs for r in range(rounds)]:
         order = ["floor", "pseudoproxy"] if index % 2 == 0 else ["pseudoproxy", "floor"]
         index += 1
         for proxy in order:
@@ -259,6 +270,7 @@ for size in sizes:
                 problems.append(f"{proxy} {size} c={conc}: {cell['socket_errors']} socket "
                                 f"errors, {cell['non_2xx']} non-2xx answers")
             cell["size"] = size
+            cell["round"] = round_
             cell["upstream_bytes"] = checks[size]["upstream_bytes"]
             cells.append(cell)
             print(f"  {size:>4} c={conc:<3} {proxy:<11} {cell['rps']:9.1f} req/s  "
@@ -267,9 +279,34 @@ for size in sizes:
 load_after = open("/proc/loadavg").read().split()[:3]
 
 
+def median_of(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
 def find(size, conc, proxy):
-    return next((c for c in cells
-                 if c["size"] == size and c["concurrency"] == conc and c["proxy"] == proxy), None)
+    """The cell's figures: with rounds, the median of each over the rounds."""
+    runs = [c for c in cells if c["size"] == size and c["concurrency"] == conc and c["proxy"] == proxy]
+    if not runs:
+        return None
+    merged = dict(runs[0])
+    for key in ("rps", "p50_ms", "p99_ms", "cpu_ms_per_req", "load_cpu_utilization"):
+        merged[key] = median_of([c[key] for c in runs])
+    merged["socket_errors"] = sum(c["socket_errors"] for c in runs)
+    merged["non_2xx"] = sum(c["non_2xx"] for c in runs)
+    return merged
+
+
+def ratios(size, conc, key):
+    """serve / floor of `key`, one per round where both were measured."""
+    out = []
+    for r in range(rounds):
+        pair = {c["proxy"]: c for c in cells
+                if c["size"] == size and c["concurrency"] == conc and c["round"] == r}
+        f, p = pair.get("floor"), pair.get("pseudoproxy")
+        if f and p and f[key]:
+            out.append(p[key] / f[key])
+    return out
 
 
 def fmt(value, digits=2):
@@ -282,7 +319,9 @@ out.append(f"Request path vs floor: {started}, commit {env['COMMIT']}, {env['BEN
 out.append(f"load average before {' '.join(load_before)}, after {' '.join(load_after)}; "
            f"{duration} s per cell after a {warmup} s warm-up; wrk with "
            f"Accept-Encoding: {'gzip' if use_gzip else 'identity'}; "
-           + ("proxies pinned to CPU 0, stand-in and wrk to CPU 1" if pinned else "no CPU pinning"))
+           + ("proxies pinned to CPU 0, stand-in and wrk to CPU 1" if pinned else "no CPU pinning")
+           + (f"; {rounds} paired rounds per cell: each figure is the median over the rounds, "
+              "each ratio the median of the per-round ratios (range in brackets)" if rounds > 1 else ""))
 out.append("")
 out.append("| page | upstream bytes | serve answer bytes (wire) | floor answer bytes (wire) |")
 out.append("|---|---|---|---|")
@@ -302,17 +341,23 @@ for size in sizes:
         if not f or not p:
             out.append(f"| {size} | {conc} | " + " | ".join(["—"] * 13) + " |")
             continue
-        r50 = p["p50_ms"] / f["p50_ms"] if f["p50_ms"] else None
-        r99 = p["p99_ms"] / f["p99_ms"] if f["p99_ms"] else None
-        rr = p["rps"] / f["rps"] if f["rps"] else None
+        per_round = {key: ratios(size, conc, key) for key in ("p50_ms", "p99_ms", "rps")}
+        r50, r99, rr = (median_of(per_round[key]) for key in ("p50_ms", "p99_ms", "rps"))
+
+        def shown(value, key):
+            spread = per_round[key]
+            if rounds == 1 or len(spread) < 2:
+                return fmt(value)
+            return f"{fmt(value)} [{min(spread):.2f}–{max(spread):.2f}]"
+
         load = max(f["load_cpu_utilization"] or 0, p["load_cpu_utilization"] or 0)
         errors = f["socket_errors"] + f["non_2xx"] + p["socket_errors"] + p["non_2xx"]
         ok = r50 is not None and r99 is not None and r50 <= 1.2 and r99 <= 1.2
         verdict = "ERRORS" if errors else ("ok" if ok else "MISSED")
         missed += verdict != "ok"
         out.append(f"| {size} | {conc} | {fmt(f['rps'], 1)} | {fmt(f['p50_ms'])} | {fmt(f['p99_ms'])} "
-                   f"| {fmt(p['rps'], 1)} | {fmt(p['p50_ms'])} | {fmt(p['p99_ms'])} | {fmt(r50)} "
-                   f"| {fmt(r99)} | {fmt(rr)} | {fmt(f['cpu_ms_per_req'], 3)} "
+                   f"| {fmt(p['rps'], 1)} | {fmt(p['p50_ms'])} | {fmt(p['p99_ms'])} | {shown(r50, 'p50_ms')} "
+                   f"| {shown(r99, 'p99_ms')} | {fmt(rr)} | {fmt(f['cpu_ms_per_req'], 3)} "
                    f"| {fmt(p['cpu_ms_per_req'], 3)} | {load * 100:.0f} % | {verdict} |")
 out.append("")
 out.append("CPU ms/req: user + system time of the proxy process over the measured run (/proc/PID/stat)"
@@ -324,6 +369,7 @@ with open(env["BENCH_JSON"], "w") as handle:
     json.dump({"meta": {"started": started, "commit": env["COMMIT"], "profile": env["BENCH_PROFILE"],
                         "machine": env["MACHINE"], "duration_s": duration, "warmup_s": warmup,
                         "encoding": "gzip" if use_gzip else "identity", "pinned": pinned,
+                        "rounds": rounds,
                         "load_before": load_before, "load_after": load_after},
                "pages": checks, "cells": cells}, handle, indent=2)
 print(f"\nfigures written to {env['BENCH_JSON']} (scripts/cost-model.py reads them)")

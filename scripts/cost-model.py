@@ -25,6 +25,7 @@ Model (stated, not measured on Lambda):
 
 import argparse
 import json
+import statistics
 import math
 import os
 import sys
@@ -77,15 +78,17 @@ def cpu_figures(args):
     except OSError as error:
         sys.exit(f"cost-model: cannot read {args.results} ({error.strerror}): run "
                  "scripts/bench-proxy.sh first, or give --cpu-ms SIZE=MS")
-    figures = {}
+    source = (f"{results['meta'].get('started', '?')}, commit "
+              f"{results['meta'].get('commit', '?')}, c={args.concurrency}")
+    per_size = {}
     for cell in results.get("cells", []):
         if cell.get("proxy") != args.proxy or cell.get("concurrency") != args.concurrency:
             continue
         if cell.get("cpu_ms_per_req") is None:
             continue
-        source = (f"{results['meta'].get('started', '?')}, commit "
-                  f"{results['meta'].get('commit', '?')}, c={args.concurrency}")
-        figures[cell["size"]] = (float(cell["cpu_ms_per_req"]), source)
+        per_size.setdefault(cell["size"], []).append(float(cell["cpu_ms_per_req"]))
+    # With bench-proxy.sh --rounds a cell was measured several times: take the median.
+    figures = {size: (statistics.median(values), source) for size, values in per_size.items()}
     if not figures:
         sys.exit(f"cost-model: no {args.proxy} cells at concurrency {args.concurrency} in "
                  f"{args.results}")

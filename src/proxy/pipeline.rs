@@ -125,12 +125,16 @@ async fn run(
         .map(|q| crate::percent::normalize_unreserved(&q).into_owned());
     target.path = target::expand_short_path(&target.path, settings.confluence_cloud_id.as_deref());
     target::check_cloud_id(&target.path, settings.confluence_cloud_id.as_deref())?;
-    audit.query_shape = target.query.as_deref().map(|q| query_shape(q, &[]));
     // Step 7.
     // Methods are case-sensitive on the wire but the rules compare them folded: the
     // request goes on (and is judged for a body) under the spelling the rules matched.
     let method = canonical_method(&parts.method);
-    let matched = rules.gate(method.as_str(), &target.path, target.query.as_deref())?;
+    let matched = rules
+        .gate(method.as_str(), &target.path, target.query.as_deref())
+        .inspect_err(|_| {
+            // Before a match no name is declared: every name is written as `?`.
+            audit.query_shape = target.query.as_deref().map(|q| query_shape(q, &[]));
+        })?;
     audit.endpoint = Some(matched.endpoint.label.clone());
     audit.query_shape = target.query.as_deref().map(|q| {
         let declared = matched.endpoint.query_param_schemas.iter().map(|(n, _)| n);
@@ -196,7 +200,11 @@ fn sent_target(
         None => None,
     };
     let query_text = query.as_ref().map(|q| q.text.as_str());
-    rules.check_upstream(endpoint, &path.text, query_text)?;
+    // Text identical to what the gate admitted needs no second look: the checks are
+    // functions of the text, and the gate's are the stricter (values against schemas).
+    if path.text != target.path || query_text != target.query.as_deref() {
+        rules.check_upstream(endpoint, &path.text, query_text)?;
+    }
     Ok((path, query))
 }
 
@@ -228,7 +236,7 @@ fn sanitized_response(
     .map_err(|e| ProxyError::SanitizationFailed(e.to_string()))?;
     audit.report = sanitized.report;
     let body = sanitized.body;
-    let mut headers = HeaderMap::new();
+    let mut headers = HeaderMap::with_capacity(16);
     respond::pass_through(&upstream.headers, &mut headers, &delivery.links);
     let added = [
         ("x-psoxy-rules-sha", rules.sha1_hex.clone()),

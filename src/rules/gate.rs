@@ -155,7 +155,7 @@ impl RuleSet {
         // A reversed original inside CQL must not have changed the query's structure.
         for (name, schema) in &endpoint.query_param_schemas {
             let Some(grammar) = &schema.cql else { continue };
-            for p in params.iter().filter(|p| p.name.to_lowercase() == *name) {
+            for p in params.iter().filter(|p| p.folded == *name) {
                 grammar.check_structure(&p.value).map_err(|refusal| {
                     block(BlockReason::CqlRefused {
                         name: name.clone(),
@@ -171,7 +171,7 @@ impl RuleSet {
 /// Whether the endpoint allows a query parameter of this name (absent list: any name).
 fn name_allowed(endpoint: &Endpoint, param: &QueryParam) -> bool {
     let allowed = endpoint.allowed_query_params.as_ref();
-    allowed.is_none_or(|allowed| allowed.contains(&param.name.to_lowercase()))
+    allowed.is_none_or(|allowed| allowed.contains(&param.folded))
 }
 
 /// The endpoint's captured path parameters if its matcher accepts the request.
@@ -250,10 +250,7 @@ fn admit(
         });
     }
     for (name, schema) in &endpoint.query_param_schemas {
-        let mut values = params
-            .iter()
-            .filter(|p| p.name.to_lowercase() == *name)
-            .peekable();
+        let mut values = params.iter().filter(|p| p.folded == *name).peekable();
         if schema.required && values.peek().is_none() {
             return Err(BlockReason::RequiredQueryParamMissing { name: name.clone() });
         }

@@ -17,6 +17,8 @@ use crate::percent::{self, Plus};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct QueryParam {
     pub name: String,
+    /// `name` folded (`str::to_lowercase`) once, for the comparisons.
+    pub folded: String,
     pub value: String,
 }
 
@@ -32,7 +34,12 @@ pub(crate) fn parse(query: &str) -> Result<Vec<QueryParam>, Malformed> {
             continue;
         }
         let value = form_decode(value.trim_ascii())?;
-        params.push(QueryParam { name, value });
+        let folded = name.to_lowercase();
+        params.push(QueryParam {
+            name,
+            folded,
+            value,
+        });
     }
     Ok(params)
 }

@@ -233,6 +233,9 @@ impl LinkProtection {
 
     /// The caller's spelling of `piece` when the source echoed a sent piece exactly.
     fn restore(&self, pairs: &[(String, String)], piece: &str, query: bool) -> String {
+        if pairs.is_empty() {
+            return piece.to_owned();
+        }
         let decoded = decode(piece, query);
         pairs
             .iter()
@@ -242,6 +245,9 @@ impl LinkProtection {
 
     /// Whether `text`, raw or percent-decoded, holds a detectable original.
     fn reveals(&self, text: &str) -> bool {
+        if self.originals.is_empty() {
+            return false;
+        }
         let decoded = decode(text, true);
         self.originals
             .iter()
