@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Shared by scripts/bench-proxy.sh, scripts/soak.sh and scripts/export-scale.sh (sourced,
-# never run): release builds, the wrk load generator, loopback ports, child processes
+# Shared by scripts/bench-proxy.sh, scripts/bench-instructions.sh, scripts/soak.sh and
+# scripts/export-scale.sh (sourced, never run): a work directory cleaned up on exit, release builds, the wrk load generator, loopback ports, child processes
 # started and stopped by their pid, /proc figures (CPU ticks, resident memory, open file
 # descriptors) and the local secrets file `serve --secrets FILE` reads.
 #
@@ -11,6 +11,36 @@ CHILD_PIDS=()
 
 # log MESSAGE...: a progress line on stderr (stdout carries the report).
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+# print_help SCRIPT: the script's header comment (after the shebang) as its --help.
+print_help() {
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$1"
+}
+
+# make_work_dir [keep]: sets `work` to a new temporary directory; on exit every child is
+# stopped, the last lines of each $work/*.log are shown when the script failed, and $work
+# is removed (kept, and named, when the argument is 1). SIGINT and SIGTERM exit with 130.
+make_work_dir() {
+  work="$(mktemp -d)"
+  KEEP_WORK_DIR="${1:-0}"
+  trap _clean_work_dir EXIT
+  trap 'exit 130' INT TERM
+}
+
+_clean_work_dir() {
+  local rc=$?
+  stop_children
+  if [[ $rc -ne 0 ]]; then
+    for f in "$work"/*.log; do
+      [[ -f "$f" ]] && { echo "--- last lines of $(basename "$f")" >&2; tail -n 20 "$f" >&2; }
+    done
+  fi
+  if [[ "${KEEP_WORK_DIR:-0}" == 1 ]]; then
+    echo "outputs kept in $work" >&2
+  else
+    rm -rf "$work"
+  fi
+}
 
 # free_port: a free TCP port on 127.0.0.1.
 free_port() {
@@ -150,4 +180,61 @@ machine_line() {
   model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   printf '%s, nproc %s, load average %s' "${model:-unknown CPU}" "$(nproc)" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# pin_cpus: with pin=1, 2+ cores and taskset, proxy_cpu=(taskset -c 0) and
+# load_cpu=(taskset -c 1): each proxy gets one core, as a Lambda below 1769 MB gets at most
+# one vCPU, and never competes with the load side. Otherwise both are empty and pin=0.
+pin_cpus() {
+  proxy_cpu=()
+  load_cpu=()
+  if [[ "$pin" == 1 && "$(nproc)" -ge 2 ]] && command -v taskset >/dev/null; then
+    proxy_cpu=(taskset -c 0)
+    load_cpu=(taskset -c 1)
+  else
+    pin=0
+  fi
+}
+
+# start_floor_pair BIN_DIR SIZES [WRAP...]: the Confluence stand-in serving the benchmark
+# pages SIZES (on the load CPU), then `pseudoproxy serve` (shipped rules, its OAuth token
+# manager refreshing at the stand-in) and the floor proxy (a static token) in front of it,
+# on the proxy CPU, with the same flags and secrets in every benchmark. Each proxy runs
+# under WRAP... when given (a profiler), with `{proxy}` in it replaced by serve or floor.
+# Needs `work` (make_work_dir) and pin_cpus; sets standin_/serve_/floor_ pid and port and
+# static_token, and returns once the stand-in answers (the caller waits for the proxies).
+start_floor_pair() {
+  local bin="$1" pages="$2" arg salt
+  shift 2
+  local wrap_serve=() wrap_floor=()
+  for arg in "$@"; do
+    wrap_serve+=("${arg//\{proxy\}/serve}")
+    wrap_floor+=("${arg//\{proxy\}/floor}")
+  done
+  standin_pid="" serve_pid="" floor_pid=""
+  standin_port=$(free_port)
+  serve_port=$(free_port)
+  floor_port=$(free_port)
+  static_token="bench-static-$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
+  salt="bench-salt-$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
+
+  log "starting the stand-in on 127.0.0.1:$standin_port (building the $pages pages)"
+  spawn standin_pid "$work/standin.log" "${load_cpu[@]}" "$bin/examples/confluence_standin" \
+    --listen "127.0.0.1:$standin_port" --items 2000 --users 200 --groups 20 --spaces 50 \
+    --static-token "$static_token" --client-id bench-client --client-secret bench-client-secret \
+    --refresh-token rt-bench-0 --token-ttl 86400 --bench-pages "$pages"
+  wait_http "http://127.0.0.1:$standin_port/_standin/health" 120
+
+  write_secrets "$work/secrets.json" "PSOXY_SALT=$salt" "PSOXY_ENCRYPTION_KEY=bench-key-$salt" \
+    CLIENT_ID=bench-client CLIENT_SECRET=bench-client-secret REFRESH_TOKEN=rt-bench-0
+  log "starting pseudoproxy serve on 127.0.0.1:$serve_port and floor_proxy on 127.0.0.1:$floor_port"
+  spawn serve_pid "$work/serve.log" env -u PSEUDOPROXY_AUTH_TOKEN -u PATH_TO_INSTANCE_CONFIG \
+    -u PATH_TO_SHARED_CONFIG -u RULES -u AWS_LAMBDA_FUNCTION_NAME -u AWS_LAMBDA_RUNTIME_API \
+    "REFRESH_ENDPOINT=http://127.0.0.1:$standin_port/oauth/token" \
+    "${proxy_cpu[@]}" ${wrap_serve[@]+"${wrap_serve[@]}"} "$bin/pseudoproxy" serve \
+    --listen "127.0.0.1:$serve_port" --upstream "http://127.0.0.1:$standin_port" \
+    --cloud-id acme-cloud-id --secrets "$work/secrets.json"
+  spawn floor_pid "$work/floor.log" "${proxy_cpu[@]}" ${wrap_floor[@]+"${wrap_floor[@]}"} \
+    "$bin/examples/floor_proxy" --listen "127.0.0.1:$floor_port" \
+    --upstream "http://127.0.0.1:$standin_port" --cloud-id acme-cloud-id --token "$static_token"
 }

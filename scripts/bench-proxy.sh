@@ -14,12 +14,19 @@
 #   scripts/bench-proxy.sh --sizes 2k --rounds 7 --duration 5   # paired rounds (noisy host)
 #   options: --profile release|debug  --duration S  --warmup S  --sizes 2k,60k,6m
 #            --concurrency 1,16,64  --encoding gzip|identity  --no-pin  --json FILE
-#            --rounds N
+#            --rounds N  --steady-malloc
 #
 # --rounds N measures each cell N times, floor and serve back to back in each round (the
 # order alternating), and reports per cell the median over the rounds of each proxy's
 # figures and the median of the per-round ratios, with their range: on a shared host a
 # neighbour's burst then lands in one round, not on one proxy's whole cell.
+#
+# --steady-malloc runs both proxies with glibc's trim and mmap thresholds fixed at 64 MB
+# (GLIBC_TUNABLES): freed memory then stays in the process instead of going back to the
+# kernel and faulting in again on the next request. Under the defaults a proxy can fall into
+# that cycle (the floor's gzip state, ~300 KB a request, was seen doing it: 37-54 page
+# faults and one madvise a request, doubling its CPU time); with this option both are
+# measured in their steady state, which is the fairer comparison of the work each does.
 #
 # With 2+ cores the proxy under test runs on CPU 0 and the stand-in and wrk on CPU 1
 # (taskset), so the proxies get one core each — as a Lambda below 1769 MB gets at most
@@ -38,6 +45,7 @@ encoding=gzip
 pin=1
 quick=0
 rounds=1
+steady_malloc=0
 json_out="${CARGO_TARGET_DIR:-target}/bench-proxy/results.json"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -51,65 +59,26 @@ while [[ $# -gt 0 ]]; do
     --no-pin) pin=0; shift ;;
     --json) json_out="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
-    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    --steady-malloc) steady_malloc=1; shift ;;
+    -h | --help) print_help "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$encoding" == gzip || "$encoding" == identity ]] || { echo "--encoding gzip|identity" >&2; exit 2; }
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds N: a positive whole number" >&2; exit 2; }
 
-work="$(mktemp -d)"
-cleanup() {
-  local rc=$?
-  stop_children
-  if [[ $rc -ne 0 ]]; then
-    for f in "$work"/*.log; do
-      [[ -f "$f" ]] && { echo "--- last lines of $(basename "$f")" >&2; tail -n 20 "$f" >&2; }
-    done
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work_dir
 
 ensure_wrk
 log "building ($profile): pseudoproxy, floor_proxy, confluence_standin"
 bin_dir=$(build_targets "$profile" --bin pseudoproxy --example floor_proxy --example confluence_standin)
 
-proxy_cpu=()
-load_cpu=()
-if [[ "$pin" == 1 && "$(nproc)" -ge 2 ]] && command -v taskset >/dev/null; then
-  proxy_cpu=(taskset -c 0)
-  load_cpu=(taskset -c 1)
-else
-  pin=0
+pin_cpus
+wrap=()
+if [[ "$steady_malloc" == 1 ]]; then
+  wrap=(env "GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=67108864")
 fi
-
-standin_pid="" serve_pid="" floor_pid=""
-standin_port=$(free_port)
-serve_port=$(free_port)
-floor_port=$(free_port)
-static_token="bench-static-$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
-salt="bench-salt-$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
-
-log "starting the stand-in on 127.0.0.1:$standin_port (building the $sizes pages)"
-spawn standin_pid "$work/standin.log" "${load_cpu[@]}" "$bin_dir/examples/confluence_standin" \
-  --listen "127.0.0.1:$standin_port" --items 2000 --users 200 --groups 20 --spaces 50 \
-  --static-token "$static_token" --client-id bench-client --client-secret bench-client-secret \
-  --refresh-token rt-bench-0 --token-ttl 86400 --bench-pages "$sizes"
-wait_http "http://127.0.0.1:$standin_port/_standin/health" 120
-
-write_secrets "$work/secrets.json" "PSOXY_SALT=$salt" "PSOXY_ENCRYPTION_KEY=bench-key-$salt" \
-  CLIENT_ID=bench-client CLIENT_SECRET=bench-client-secret REFRESH_TOKEN=rt-bench-0
-log "starting pseudoproxy serve on 127.0.0.1:$serve_port and floor_proxy on 127.0.0.1:$floor_port"
-spawn serve_pid "$work/serve.log" env -u PSEUDOPROXY_AUTH_TOKEN -u PATH_TO_INSTANCE_CONFIG \
-  -u PATH_TO_SHARED_CONFIG -u RULES -u AWS_LAMBDA_FUNCTION_NAME -u AWS_LAMBDA_RUNTIME_API \
-  "REFRESH_ENDPOINT=http://127.0.0.1:$standin_port/oauth/token" \
-  "${proxy_cpu[@]}" "$bin_dir/pseudoproxy" serve --listen "127.0.0.1:$serve_port" \
-  --upstream "http://127.0.0.1:$standin_port" --cloud-id acme-cloud-id --secrets "$work/secrets.json"
-spawn floor_pid "$work/floor.log" "${proxy_cpu[@]}" "$bin_dir/examples/floor_proxy" \
-  --listen "127.0.0.1:$floor_port" --upstream "http://127.0.0.1:$standin_port" \
-  --cloud-id acme-cloud-id --token "$static_token"
+start_floor_pair "$bin_dir" "$sizes" ${wrap[@]+"${wrap[@]}"}
 wait_http "http://127.0.0.1:$serve_port/" 60 "X-Psoxy-Health-Check: true"
 wait_http "http://127.0.0.1:$floor_port/_floor_probe" 60
 
@@ -129,7 +98,7 @@ LUA
 mkdir -p "$(dirname "$json_out")"
 log "running: sizes $sizes, concurrency $concurrency, ${duration}s per cell (warm-up ${warmup}s), $rounds round(s), $encoding"
 BENCH_SIZES="$sizes" BENCH_CONC="$concurrency" BENCH_DURATION="$duration" BENCH_WARMUP="$warmup" \
-  BENCH_ENCODING="$encoding" BENCH_ROUNDS="$rounds" BENCH_PIN="$pin" BENCH_QUICK="$quick" BENCH_PROFILE="$profile" \
+  BENCH_ENCODING="$encoding" BENCH_ROUNDS="$rounds" BENCH_STEADY="$steady_malloc" BENCH_PIN="$pin" BENCH_QUICK="$quick" BENCH_PROFILE="$profile" \
   BENCH_JSON="$json_out" BENCH_LUA="$work/report.lua" STATIC_TOKEN="$static_token" \
   STANDIN_URL="http://127.0.0.1:$standin_port" SERVE_URL="http://127.0.0.1:$serve_port" \
   FLOOR_URL="http://127.0.0.1:$floor_port" SERVE_PID="$serve_pid" FLOOR_PID="$floor_pid" \
@@ -320,6 +289,8 @@ out.append(f"load average before {' '.join(load_before)}, after {' '.join(load_a
            f"{duration} s per cell after a {warmup} s warm-up; wrk with "
            f"Accept-Encoding: {'gzip' if use_gzip else 'identity'}; "
            + ("proxies pinned to CPU 0, stand-in and wrk to CPU 1" if pinned else "no CPU pinning")
+           + ("; both proxies with glibc malloc trim and mmap thresholds at 64 MB (--steady-malloc)"
+              if env["BENCH_STEADY"] == "1" else "")
            + (f"; {rounds} paired rounds per cell: each figure is the median over the rounds, "
               "each ratio the median of the per-round ratios (range in brackets)" if rounds > 1 else ""))
 out.append("")
@@ -369,7 +340,7 @@ with open(env["BENCH_JSON"], "w") as handle:
     json.dump({"meta": {"started": started, "commit": env["COMMIT"], "profile": env["BENCH_PROFILE"],
                         "machine": env["MACHINE"], "duration_s": duration, "warmup_s": warmup,
                         "encoding": "gzip" if use_gzip else "identity", "pinned": pinned,
-                        "rounds": rounds,
+                        "rounds": rounds, "steady_malloc": env["BENCH_STEADY"] == "1",
                         "load_before": load_before, "load_after": load_after},
                "pages": checks, "cells": cells}, handle, indent=2)
 print(f"\nfigures written to {env['BENCH_JSON']} (scripts/cost-model.py reads them)")

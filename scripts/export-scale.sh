@@ -47,7 +47,7 @@ while [[ $# -gt 0 ]]; do
     --keep) keep=1; shift ;;
     --search-links) search_links="$2"; shift 2 ;;
     --export-arg) export_args+=("$2"); shift 2 ;;
-    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    -h | --help) print_help "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -57,23 +57,7 @@ groups=$((items / 200 > 5 ? items / 200 : 5))
 spaces=$((items / 50 > 20 ? items / 50 : 20))
 tasks=$((items / 5))
 
-work="$(mktemp -d)"
-cleanup() {
-  local rc=$?
-  stop_children
-  if [[ $rc -ne 0 ]]; then
-    for f in "$work"/*.log; do
-      [[ -f "$f" ]] && { echo "--- last lines of $(basename "$f")" >&2; tail -n 20 "$f" >&2; }
-    done
-  fi
-  if [[ "$keep" == 1 ]]; then
-    echo "outputs kept in $work" >&2
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work_dir "$keep"
 
 log "building ($profile): pseudoproxy, confluence_standin"
 bin_dir=$(build_targets "$profile" --bin pseudoproxy --example confluence_standin)

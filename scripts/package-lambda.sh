@@ -63,7 +63,9 @@ fi
 # download on cold start; panics still print messages), default codegen units. Unwinding
 # stays on: a panicking request must not abort the process while it holds the refresh
 # lock (the token manager releases it on unwind). cargo-lambda's own release defaults
-# (panic=abort, codegen-units=1, target-cpu=haswell) are therefore disabled.
+# (panic=abort, codegen-units=1, target-cpu=haswell) are therefore disabled. Thin LTO is
+# also Cargo.toml's `[profile.release]`, so the benchmarks' release builds measure the
+# code that ships; the variables below restate the whole profile here.
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=3
 export CARGO_PROFILE_RELEASE_LTO=thin
 export CARGO_PROFILE_RELEASE_STRIP=symbols

@@ -25,6 +25,8 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 
 original_args=("$@")
+source scripts/bench-lib.sh
+
 minutes=20
 interval=60
 rate=150
@@ -47,7 +49,7 @@ while [[ $# -gt 0 ]]; do
     --items) items="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --profile) profile="$2"; shift 2 ;;
-    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    -h | --help) print_help "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -59,21 +61,8 @@ case "$AWS_ENDPOINT_URL" in
   http://127.0.0.1:* | http://localhost:*) ;;
   *) echo "soak: AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL is not a loopback moto; refusing" >&2; exit 2 ;;
 esac
-source scripts/bench-lib.sh
 
-work="$(mktemp -d)"
-cleanup() {
-  local rc=$?
-  stop_children
-  if [[ $rc -ne 0 ]]; then
-    for f in "$work"/*.log; do
-      [[ -f "$f" ]] && { echo "--- last lines of $(basename "$f")" >&2; tail -n 20 "$f" >&2; }
-    done
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work_dir
 
 ensure_wrk
 log "building ($profile): pseudoproxy, confluence_standin"

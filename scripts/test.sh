@@ -75,6 +75,9 @@ scripts/operator-walkthrough.sh
 step "request path against its floor, short (scripts/bench-proxy.sh --quick)"
 scripts/bench-proxy.sh --quick --profile debug --sizes 2k,60k
 
+step "instructions per request against the floor, short (scripts/bench-instructions.sh)"
+scripts/bench-instructions.sh --profile debug --sizes 2k --requests 100 --warmup 20
+
 step "soak, one minute (scripts/soak.sh --minutes 1)"
 scripts/soak.sh --minutes 1 --profile debug
 
