@@ -46,12 +46,23 @@ pub(super) fn plan(
     reports: &mut [ListingReport],
 ) -> SecondRound {
     let mut round = SecondRound::default();
+    let mut planned_kinds: Vec<String> = Vec::new();
     for endpoint in templated {
         let kind = endpoint.kind();
         let skip = |reason: String| Skipped {
             kind: kind.clone(),
             reason,
         };
+        // A listing's file and state are keyed by a name made from its path; two
+        // endpoints with the same kind would give each id the same key, and the second
+        // would overwrite the first's file (a run hands each key's state out once).
+        if planned_kinds.contains(&kind) {
+            round.skipped.push(skip(format!(
+                "its listings would share files with an earlier endpoint's ({kind})"
+            )));
+            continue;
+        }
+        planned_kinds.push(kind.clone());
         let Some(source) = &endpoint.source else {
             round
                 .skipped
@@ -93,8 +104,8 @@ pub(super) fn plan(
         if partial {
             report.ids_used = Some(report.ids_used.unwrap_or(0) + ids.len());
         }
-        // Ids are unique per source (`ids::ids_from_ndjson`), and each endpoint's path differs,
-        // so no two jobs share a key.
+        // Ids are unique per source (`ids::ids_from_ndjson`), and each endpoint's kind
+        // differs (above), so no two jobs share a key.
         round.jobs.0.push((endpoint.clone(), ids));
     }
     round
@@ -201,6 +212,39 @@ mod tests {
                     "no exported listing provides these ids"
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn endpoints_whose_listings_would_share_files_run_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("search.ndjson"), "{\"id\":\"7\"}\n").unwrap();
+        let source = || {
+            Some(IdSource {
+                key: "search",
+                item_type: None,
+            })
+        };
+        // v2 and v1 spell the same resource; both would write pages-7-versions.
+        let endpoints = [
+            templated("/wiki/api/v2/pages/{}/versions", source()),
+            templated("/wiki/rest/api/pages/{}/versions", source()),
+        ];
+        let mut reports = [report(
+            "search",
+            ListingOutcome::Done { resumed: false },
+            1,
+            11,
+        )];
+        let round = plan(dir.path(), &endpoints, &mut reports);
+        let jobs: Vec<Job> = round.jobs.into_jobs().collect();
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        assert_eq!(jobs[0].url, "/wiki/api/v2/pages/7/versions?limit=2");
+        assert_eq!(round.skipped.len(), 1);
+        assert!(
+            round.skipped[0].reason.contains("share files"),
+            "{}",
+            round.skipped[0].reason
         );
     }
 }

@@ -93,7 +93,7 @@ struct ItemHead {
     #[serde(default)]
     id: Option<Value>,
     #[serde(default, rename = "type")]
-    kind: Option<String>,
+    kind: Option<Value>,
 }
 
 /// Usable ids of exported items (one JSON document per line, of `item_type` if given),
@@ -108,7 +108,7 @@ pub(super) fn ids_from_ndjson(reader: impl BufRead, item_type: Option<&str>) -> 
         let Ok(item) = serde_json::from_slice::<ItemHead>(&line) else {
             continue;
         };
-        if item_type.is_some_and(|t| item.kind.as_deref() != Some(t)) {
+        if item_type.is_some_and(|t| item.kind.as_ref().and_then(Value::as_str) != Some(t)) {
             continue;
         }
         let id = match item.id {
@@ -133,9 +133,10 @@ mod tests {
     fn ids_are_found_by_type_once_each_and_unusable_ones_dropped() {
         let text = "{\"id\":\"1\",\"type\":\"page\"}\n{\"id\":\"2\",\"type\":\"blogpost\"}\n\
                     {\"id\":\"1\",\"type\":\"page\"}\n{\"id\":3,\"type\":\"page\"}\nnot json\n\
-                    {\"id\":\"../x\",\"type\":\"page\"}\n{\"type\":\"page\"}\n";
+                    {\"id\":\"../x\",\"type\":\"page\"}\n{\"type\":\"page\"}\n\
+                    {\"id\":\"4\",\"type\":{\"odd\":1}}\n";
         assert_eq!(ids_from_ndjson(text.as_bytes(), Some("page")), ["1", "3"]);
-        assert_eq!(ids_from_ndjson(text.as_bytes(), None), ["1", "2", "3"]);
+        assert_eq!(ids_from_ndjson(text.as_bytes(), None), ["1", "2", "3", "4"]);
     }
 
     proptest! {

@@ -409,12 +409,14 @@ fn replace_journal(
     file.sync_all().map_err(io("sync", &tmp))?;
     let bytes = file.metadata().map_err(io("size", &tmp))?.len();
     drop(file);
-    std::fs::rename(&tmp, journal_path).map_err(io("replace", journal_path))?;
-    sync_dir(dir);
+    // Opened before the rename, so that once the new file is the journal nothing can fail
+    // and leave the store appending to the replaced one.
     let journal = OpenOptions::new()
         .append(true)
-        .open(journal_path)
-        .map_err(io("open", journal_path))?;
+        .open(&tmp)
+        .map_err(io("open", &tmp))?;
+    std::fs::rename(&tmp, journal_path).map_err(io("replace", journal_path))?;
+    sync_dir(dir);
     Ok((journal, bytes))
 }
 
