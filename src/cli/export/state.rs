@@ -225,18 +225,8 @@ impl StateStore {
         let earlier_totals = earlier.values().fold((0, 0), |(items, pages), e| {
             (items + e.items, pages + e.pages)
         });
-        let (journal, bytes) = replace_journal(dir, &journal_path, |out| {
-            for (key, entry) in &earlier {
-                let line = RecordRef {
-                    key,
-                    entry,
-                    last: true,
-                }
-                .line();
-                out.write_all(&line)?;
-            }
-            Ok(())
-        })?;
+        let (journal, bytes) =
+            replace_journal(dir, &journal_path, |out| write_records(out, &earlier, true))?;
         let legacy = dir.join(LEGACY_SNAPSHOT);
         if legacy.exists() {
             std::fs::remove_file(&legacy).map_err(io("remove", &legacy))?;
@@ -336,22 +326,25 @@ impl StateStore {
                     out.write_all(b"\n")?;
                 }
             }
-            for (key, entry) in in_flight {
-                let line = RecordRef {
-                    key,
-                    entry,
-                    last: false,
-                }
-                .line();
-                out.write_all(&line)?;
-            }
-            Ok(())
+            write_records(out, in_flight, false)
         })?;
         self.journal = journal;
         self.journal_bytes = bytes;
         self.compacted_bytes = bytes;
         Ok(())
     }
+}
+
+/// One journal line per listing of `states`, each marked `last` or not.
+fn write_records(
+    out: &mut impl Write,
+    states: &HashMap<String, EndpointState>,
+    last: bool,
+) -> Result<(), FillError> {
+    for (key, entry) in states {
+        out.write_all(&RecordRef { key, entry, last }.line())?;
+    }
+    Ok(())
 }
 
 /// The snapshot an earlier version left in `dir`, or nothing.
