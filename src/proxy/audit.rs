@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use crate::sanitize::Report;
 
+/// The target of the audit event; `log_line` formats events with it directly.
+pub(super) const AUDIT_TARGET: &str = "pseudoproxy::audit";
+
 /// What happened to one request; filled in as the pipeline goes.
 #[derive(Debug, Default)]
 pub(super) struct Audit {
@@ -41,7 +44,7 @@ impl Audit {
         macro_rules! line {
             ($level:ident) => {
                 tracing::$level!(
-                    target: "pseudoproxy::audit",
+                    target: AUDIT_TARGET,
                     request_id = %self.request_id,
                     principal,
                     method = %self.method,

@@ -2,12 +2,15 @@
 //! and the Terraform module's metric filters key on them); elsewhere human-readable text,
 //! coloured only when stderr is a terminal (a redirected `serve` log holds no escape
 //! sequences). Level from `RUST_LOG` (default `info`). Installing twice is harmless (the
-//! second is ignored), so tests may install their own capturing subscriber first.
+//! second is ignored), so tests may install their own capturing subscriber first. The
+//! audit line, the one line every request writes, is formatted by `log_line` in exactly
+//! the stock formatter's shape.
 
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
+use super::log_line;
 use crate::config::names::AWS_LAMBDA_RUNTIME_API;
 
 pub fn init() {
@@ -17,10 +20,10 @@ pub fn init() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     let _ = match on_lambda {
-        true => builder.json().with_current_span(true).try_init(),
+        true => builder.json().event_format(log_line::json()).try_init(),
         false => builder
             .with_ansi(std::io::stderr().is_terminal())
-            .with_target(false)
+            .event_format(log_line::text())
             .try_init(),
     };
 }

@@ -14,6 +14,7 @@ mod caller;
 mod error;
 mod health;
 pub mod live;
+mod log_line;
 pub mod logging;
 mod pipeline;
 mod respond;

@@ -1,0 +1,463 @@
+//! The audit line, written directly: the one log line every request costs.
+//!
+//! tracing-subscriber's stock formatters write each field through `core::fmt`, escape strings
+//! character by character, paint styles even when colour is off and (for JSON) collect the
+//! fields through serde before writing them. On a 2 KB page that was about a tenth of
+//! `serve`'s CPU time per request (docs/performance.md, "Request path against its floor").
+//! [`AuditLines`] formats the `pseudoproxy::audit` event itself, **byte for byte as the
+//! stock formatter it wraps would** (the tests compare the two on hostile values), and
+//! hands everything else to that stock formatter: every other event, a line with colour
+//! codes (a terminal), and any audit event with a shape it does not vouch for (a message
+//! that is not printable ASCII, an error value, a float, an explicit parent span).
+//!
+//! The two shapes match the two configurations `logging::init` installs: text without the
+//! target (elsewhere) and JSON with the current span and the span list (on Lambda).
+
+use std::fmt::{self, Write as _};
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::{self, Format, FormatEvent, FormatFields, Full, Json};
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::fmt::{FmtContext, FormattedFields};
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+
+use super::audit::AUDIT_TARGET;
+
+/// An event formatter: the audit event written directly, anything else by `stock`.
+pub(super) struct AuditLines<F, T> {
+    stock: F,
+    timer: T,
+    json: bool,
+}
+
+/// Text lines as `fmt().with_target(false)` writes them.
+pub(super) fn text() -> AuditLines<Format<Full, SystemTime>, SystemTime> {
+    text_with_timer(SystemTime)
+}
+
+/// JSON lines as `fmt().json().with_current_span(true)` writes them.
+pub(super) fn json() -> AuditLines<Format<Json, SystemTime>, SystemTime> {
+    json_with_timer(SystemTime)
+}
+
+pub(super) fn text_with_timer<T: FormatTime + Clone>(timer: T) -> AuditLines<Format<Full, T>, T> {
+    AuditLines {
+        stock: stock_format().with_target(false).with_timer(timer.clone()),
+        timer,
+        json: false,
+    }
+}
+
+pub(super) fn json_with_timer<T: FormatTime + Clone>(timer: T) -> AuditLines<Format<Json, T>, T> {
+    AuditLines {
+        stock: stock_format()
+            .json()
+            .with_current_span(true)
+            .with_timer(timer.clone()),
+        timer,
+        json: true,
+    }
+}
+
+fn stock_format() -> Format {
+    format::format()
+}
+
+impl<S, N, F, T> FormatEvent<S, N> for AuditLines<F, T>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+    T: FormatTime,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: format::Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        if event.metadata().target() == AUDIT_TARGET && !writer.has_ansi_escapes() {
+            let mut line = String::with_capacity(640);
+            let written = match self.json {
+                true => self.json_line(ctx, event, &mut line),
+                false => self.text_line(ctx, event, &mut line),
+            };
+            if written.is_some() {
+                return writer.write_str(&line);
+            }
+        }
+        self.stock.format_event(ctx, writer, event)
+    }
+}
+
+impl<F, T: FormatTime> AuditLines<F, T> {
+    /// `{timestamp} {level} {span}{{fields}}: {message} {name}={value}…` (None: declined).
+    fn text_line<S, N>(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        event: &Event<'_>,
+        line: &mut String,
+    ) -> Option<()>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+        N: for<'a> FormatFields<'a> + 'static,
+    {
+        if self
+            .timer
+            .format_time(&mut format::Writer::new(line))
+            .is_err()
+        {
+            line.push_str("<unknown time>");
+        }
+        line.push(' ');
+        line.push_str(padded_level(*event.metadata().level()));
+        line.push(' ');
+        if let Some(scope) = ctx.event_scope() {
+            let mut seen = false;
+            for span in scope.from_root() {
+                line.push_str(span.metadata().name());
+                seen = true;
+                let extensions = span.extensions();
+                if let Some(fields) = extensions.get::<FormattedFields<N>>()
+                    && !fields.is_empty()
+                {
+                    line.push('{');
+                    line.push_str(fields);
+                    line.push('}');
+                }
+                line.push(':');
+            }
+            if seen {
+                line.push(' ');
+            }
+        }
+        let mut fields = TextFields {
+            line,
+            first: true,
+            declined: false,
+        };
+        event.record(&mut fields);
+        if fields.declined {
+            return None;
+        }
+        line.push('\n');
+        Some(())
+    }
+
+    /// `{"timestamp":…,"level":…,"fields":{…},"target":…,"span":{…},"spans":[…]}`.
+    fn json_line<S, N>(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        event: &Event<'_>,
+        line: &mut String,
+    ) -> Option<()>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+        N: for<'a> FormatFields<'a> + 'static,
+    {
+        if event.parent().is_some() {
+            return None;
+        }
+        let mut timestamp = String::with_capacity(32);
+        self.timer
+            .format_time(&mut format::Writer::new(&mut timestamp))
+            .ok()?;
+        line.push_str("{\"timestamp\":");
+        json_string(line, &timestamp);
+        line.push_str(",\"level\":\"");
+        line.push_str(event.metadata().level().as_str());
+        line.push_str("\",\"fields\":{");
+        let mut fields = JsonFields {
+            line,
+            first: true,
+            declined: false,
+        };
+        event.record(&mut fields);
+        if fields.declined {
+            return None;
+        }
+        line.push_str("},\"target\":");
+        json_string(line, event.metadata().target());
+        if let Some(current) = ctx.lookup_current() {
+            line.push_str(",\"span\":");
+            json_span::<S, N>(line, &current)?;
+            line.push_str(",\"spans\":[");
+            for (index, span) in current.scope().from_root().enumerate() {
+                if index > 0 {
+                    line.push(',');
+                }
+                json_span::<S, N>(line, &span)?;
+            }
+            line.push(']');
+        }
+        line.push_str("}\n");
+        Some(())
+    }
+}
+
+/// A span as the stock JSON formatter writes it: its recorded fields, then `"name"`. The
+/// fields are kept as serde_json's compact text of an object with distinct keys, which
+/// the stock formatter parses and writes again unchanged (order kept, numbers verbatim:
+/// `preserve_order` and `arbitrary_precision`); the object's body is spliced in instead.
+fn json_span<S, N>(line: &mut String, span: &SpanRef<'_, S>) -> Option<()>
+where
+    S: for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    let extensions = span.extensions();
+    let recorded = extensions.get::<FormattedFields<N>>()?;
+    let body = recorded.strip_prefix('{')?.strip_suffix('}')?;
+    line.push('{');
+    line.push_str(body);
+    if !body.is_empty() {
+        line.push(',');
+    }
+    line.push_str("\"name\":");
+    json_string(line, span.metadata().name());
+    line.push('}');
+    Some(())
+}
+
+/// The fields as tracing-subscriber's `DefaultVisitor` writes them without colour.
+struct TextFields<'l> {
+    line: &'l mut String,
+    first: bool,
+    declined: bool,
+}
+
+impl TextFields<'_> {
+    /// Starts a field; false when its name is one the stock visitor treats specially.
+    fn begin(&mut self, field: &Field) -> bool {
+        let name = field.name();
+        if self.declined || name.starts_with("log.") || name.starts_with("r#") {
+            self.declined = true;
+            return false;
+        }
+        if !self.first {
+            self.line.push(' ');
+        }
+        self.first = false;
+        if name != "message" {
+            self.line.push_str(name);
+            self.line.push('=');
+        }
+        true
+    }
+
+    /// The message is written bare, through an escaper that only touches control
+    /// characters: printable ASCII passes unchanged, anything else is declined.
+    fn message(&mut self, text: &str) {
+        match printable_ascii(text) {
+            true => self.line.push_str(text),
+            false => self.declined = true,
+        }
+    }
+}
+
+impl Visit for TextFields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if !self.begin(field) {
+            return;
+        }
+        match field.name() {
+            "message" => self.message(value),
+            _ => debug_string(self.line, value),
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if self.begin(field) {
+            push_u64(self.line, value);
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if self.begin(field) {
+            push_i64(self.line, value);
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if self.begin(field) {
+            self.line.push_str(if value { "true" } else { "false" });
+        }
+    }
+
+    fn record_f64(&mut self, _: &Field, _: f64) {
+        self.declined = true;
+    }
+
+    fn record_bytes(&mut self, _: &Field, _: &[u8]) {
+        self.declined = true;
+    }
+
+    fn record_error(&mut self, _: &Field, _: &(dyn std::error::Error + 'static)) {
+        self.declined = true;
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if !self.begin(field) {
+            return;
+        }
+        let start = self.line.len();
+        let _ = write!(self.line, "{value:?}");
+        if field.name() == "message" && !printable_ascii(&self.line[start..]) {
+            self.declined = true;
+        }
+    }
+}
+
+/// The fields as `tracing_serde`'s map visitor writes them: in order, strings and
+/// `Debug` text as JSON strings, integers and booleans bare.
+struct JsonFields<'l> {
+    line: &'l mut String,
+    first: bool,
+    declined: bool,
+}
+
+impl JsonFields<'_> {
+    fn begin(&mut self, field: &Field) -> bool {
+        if self.declined {
+            return false;
+        }
+        if !self.first {
+            self.line.push(',');
+        }
+        self.first = false;
+        json_string(self.line, field.name());
+        self.line.push(':');
+        true
+    }
+}
+
+impl Visit for JsonFields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if self.begin(field) {
+            json_string(self.line, value);
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if self.begin(field) {
+            push_u64(self.line, value);
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if self.begin(field) {
+            push_i64(self.line, value);
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if self.begin(field) {
+            self.line.push_str(if value { "true" } else { "false" });
+        }
+    }
+
+    fn record_f64(&mut self, _: &Field, _: f64) {
+        self.declined = true;
+    }
+
+    fn record_bytes(&mut self, _: &Field, _: &[u8]) {
+        self.declined = true;
+    }
+
+    fn record_error(&mut self, _: &Field, _: &(dyn std::error::Error + 'static)) {
+        self.declined = true;
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if !self.begin(field) {
+            return;
+        }
+        // Written in place; escaped afterwards only when it has to be.
+        let start = self.line.len() + 1;
+        self.line.push('"');
+        let _ = write!(self.line, "{value:?}");
+        if json_plain(&self.line[start..]) {
+            self.line.push('"');
+        } else {
+            let text = self.line.split_off(start);
+            self.line.truncate(start - 1);
+            json_string(self.line, &text);
+        }
+    }
+}
+
+/// The level as the stock text formatter writes it without colour: five columns.
+fn padded_level(level: Level) -> &'static str {
+    match level.as_str() {
+        "INFO" => " INFO",
+        "WARN" => " WARN",
+        other => other,
+    }
+}
+
+/// `value` in decimal, as `Display` writes it.
+fn push_u64(line: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    line.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
+fn push_i64(line: &mut String, value: i64) {
+    if value < 0 {
+        line.push('-');
+    }
+    push_u64(line, value.unsigned_abs());
+}
+
+fn printable_ascii(text: &str) -> bool {
+    text.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+/// `text` as `<str as Debug>` writes it: printable ASCII other than `"` and `\` as is.
+fn debug_string(line: &mut String, text: &str) {
+    let plain = text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+    match plain {
+        true => {
+            line.push('"');
+            line.push_str(text);
+            line.push('"');
+        }
+        false => {
+            let _ = write!(line, "{text:?}");
+        }
+    }
+}
+
+/// Whether serde_json writes `text` unescaped.
+fn json_plain(text: &str) -> bool {
+    text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
+/// `text` as serde_json writes a string: anything but `"`, `\` and control characters as is.
+fn json_string(line: &mut String, text: &str) {
+    match json_plain(text) {
+        true => {
+            line.push('"');
+            line.push_str(text);
+            line.push('"');
+        }
+        false => match serde_json::to_string(text) {
+            Ok(quoted) => line.push_str(&quoted),
+            Err(_) => line.push_str("\"\""),
+        },
+    }
+}
+
+#[cfg(test)]
+#[path = "log_line_tests.rs"]
+mod tests;
