@@ -7,18 +7,22 @@
 //! [`AuditLines`] formats the `pseudoproxy::audit` event itself, **byte for byte as the
 //! stock formatter it wraps would** (the tests compare the two on hostile values), and
 //! hands everything else to that stock formatter: every other event, a line with colour
-//! codes (a terminal), and any audit event with a shape it does not vouch for (a message
-//! that is not printable ASCII, an error value, a float, an explicit parent span).
+//! codes (a terminal), and any audit event with a shape it does not vouch for:
+//! - in both shapes: a float, bytes or an error value, a value whose `Debug` fails;
+//! - in text: a message that is not printable ASCII (the stock formatter escapes control
+//!   characters in it), a field named `log.…` or `r#…` (which it skips or renames);
+//! - in JSON: an explicit parent span.
 //!
-//! The two shapes match the two configurations `logging::init` installs: text without the
-//! target (elsewhere) and JSON with the current span and the span list (on Lambda).
+//! The two shapes are the two configurations `logging` installs: text without the target
+//! (elsewhere) and JSON with the current span and the span list (on Lambda), each with the
+//! fmt layer's own field formatter for spans (`DefaultFields`, `JsonFields`).
 
 use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::{self, Format, FormatEvent, FormatFields, Full, Json};
-use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::fmt::{FmtContext, FormattedFields};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
@@ -32,16 +36,7 @@ pub(super) struct AuditLines<F, T> {
 }
 
 /// Text lines as `fmt().with_target(false)` writes them.
-pub(super) fn text() -> AuditLines<Format<Full, SystemTime>, SystemTime> {
-    text_with_timer(SystemTime)
-}
-
-/// JSON lines as `fmt().json().with_current_span(true)` writes them.
-pub(super) fn json() -> AuditLines<Format<Json, SystemTime>, SystemTime> {
-    json_with_timer(SystemTime)
-}
-
-pub(super) fn text_with_timer<T: FormatTime + Clone>(timer: T) -> AuditLines<Format<Full, T>, T> {
+pub(super) fn text<T: FormatTime + Clone>(timer: T) -> AuditLines<Format<Full, T>, T> {
     AuditLines {
         stock: stock_format().with_target(false).with_timer(timer.clone()),
         timer,
@@ -49,7 +44,8 @@ pub(super) fn text_with_timer<T: FormatTime + Clone>(timer: T) -> AuditLines<For
     }
 }
 
-pub(super) fn json_with_timer<T: FormatTime + Clone>(timer: T) -> AuditLines<Format<Json, T>, T> {
+/// JSON lines as `fmt().json().with_current_span(true)` writes them.
+pub(super) fn json<T: FormatTime + Clone>(timer: T) -> AuditLines<Format<Json, T>, T> {
     AuditLines {
         stock: stock_format()
             .json()
@@ -301,8 +297,8 @@ impl Visit for TextFields<'_> {
             return;
         }
         let start = self.line.len();
-        let _ = write!(self.line, "{value:?}");
-        if field.name() == "message" && !printable_ascii(&self.line[start..]) {
+        let written = write!(self.line, "{value:?}").is_ok();
+        if !written || (field.name() == "message" && !printable_ascii(&self.line[start..])) {
             self.declined = true;
         }
     }
@@ -375,8 +371,9 @@ impl Visit for JsonFields<'_> {
         // Written in place; escaped afterwards only when it has to be.
         let start = self.line.len() + 1;
         self.line.push('"');
-        let _ = write!(self.line, "{value:?}");
-        if json_plain(&self.line[start..]) {
+        if write!(self.line, "{value:?}").is_err() {
+            self.declined = true;
+        } else if json_plain(&self.line[start..]) {
             self.line.push('"');
         } else {
             let text = self.line.split_off(start);

@@ -1,19 +1,22 @@
 //! The audit line written directly is the stock formatter's line, byte for byte: each case
-//! goes through a subscriber with the stock formatter `logging::init` used before and one
-//! with [`AuditLines`], and the outputs must be equal. A counter on the wrapped stock
-//! formatter shows which lines the fast path wrote, so the comparison cannot pass by the
-//! fast path declining everything.
+//! goes through a subscriber configured as `logging::init` configured the stock formatter
+//! before `AuditLines` existed, through `AuditLines` wrapping a recording stock formatter,
+//! and through the builders `logging::init` installs now; all three outputs must be equal.
+//! The recording shows which events the fast path handed on, so the comparison cannot
+//! pass by the fast path declining everything.
 
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tracing_subscriber::Registry;
-use tracing_subscriber::fmt::format::{DefaultFields, JsonFields, Writer};
+use tracing::Dispatch;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::Writer;
 
 use super::*;
 use crate::proxy::audit::Audit;
+use crate::proxy::logging::{json_lines, text_lines};
 use crate::sanitize::Report;
 
 #[derive(Clone)]
@@ -39,19 +42,43 @@ impl io::Write for Capture {
     }
 }
 
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = Capture;
+
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
     }
 }
 
-/// The stock formatter, counting the events it is handed.
-struct Counting<F> {
-    inner: F,
-    calls: Arc<AtomicUsize>,
+/// What `build` logs while `emit` runs.
+fn captured(build: impl FnOnce(Capture) -> Dispatch, emit: &dyn Fn()) -> String {
+    let capture = Capture::default();
+    let dispatch = build(capture.clone());
+    tracing::dispatcher::with_default(&dispatch, emit);
+    String::from_utf8(capture.0.lock().unwrap().clone()).unwrap()
 }
 
-impl<S, N, F> FormatEvent<S, N> for Counting<F>
+fn all_levels() -> EnvFilter {
+    EnvFilter::new("trace")
+}
+
+/// The stock formatter, recording the message of each event it is handed.
+struct Recording<F> {
+    inner: F,
+    handed_on: Arc<Mutex<Vec<String>>>,
+}
+
+struct MessageOf(String);
+
+impl Visit for MessageOf {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl<S, N, F> FormatEvent<S, N> for Recording<F>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
@@ -63,87 +90,105 @@ where
         writer: format::Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+        let mut message = MessageOf(String::new());
+        event.record(&mut message);
+        self.handed_on.lock().unwrap().push(message.0);
         self.inner.format_event(ctx, writer, event)
     }
 }
 
-fn text_reference() -> Format<Full, FixedTime> {
-    tracing_subscriber::fmt::format()
-        .with_target(false)
-        .with_timer(FixedTime)
-}
-
-fn json_reference() -> Format<Json, FixedTime> {
-    tracing_subscriber::fmt::format()
-        .json()
-        .with_current_span(true)
-        .with_timer(FixedTime)
-}
-
-fn text_output<E>(format: E, ansi: bool, emit: &dyn Fn()) -> String
-where
-    E: FormatEvent<Registry, DefaultFields> + Send + Sync + 'static,
-{
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(ansi)
-        .event_format(format)
-        .finish();
-    tracing::subscriber::with_default(subscriber, emit);
-    capture.text()
-}
-
-fn json_output<E>(format: E, emit: &dyn Fn()) -> String
-where
-    E: FormatEvent<Registry, JsonFields> + Send + Sync + 'static,
-{
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(move || writer.clone())
-        .event_format(format)
-        .finish();
-    tracing::subscriber::with_default(subscriber, emit);
-    capture.text()
-}
-
-/// Both shapes, stock against fast; returns how many events the fast path handed on.
-fn compare(name: &str, emit: &dyn Fn()) -> (usize, usize) {
-    let text_calls = Arc::new(AtomicUsize::new(0));
-    let fast = AuditLines {
-        stock: Counting {
-            inner: text_reference(),
-            calls: Arc::clone(&text_calls),
+/// Text, then JSON: the stock line, the fast line and the installed builders' line must be
+/// equal; returns the messages of the events the fast path handed on, per shape.
+fn compare(name: &str, emit: &dyn Fn()) -> [Vec<String>; 2] {
+    let stock = captured(
+        |w| {
+            let builder = tracing_subscriber::fmt()
+                .with_env_filter(all_levels())
+                .with_writer(w)
+                .with_ansi(false)
+                .with_target(false)
+                .with_timer(FixedTime);
+            Dispatch::new(builder.finish())
         },
-        timer: FixedTime,
-        json: false,
-    };
-    let expected = text_output(text_reference(), false, emit);
-    assert!(!expected.is_empty(), "{name}: nothing was logged");
-    assert_eq!(text_output(fast, false, emit), expected, "{name}: text");
-
-    let json_calls = Arc::new(AtomicUsize::new(0));
-    let fast = AuditLines {
-        stock: Counting {
-            inner: json_reference(),
-            calls: Arc::clone(&json_calls),
+        emit,
+    );
+    assert!(!stock.is_empty(), "{name}: nothing was logged");
+    let text_handed_on = Arc::new(Mutex::new(Vec::new()));
+    let fast = captured(
+        |w| {
+            let lines = AuditLines {
+                stock: Recording {
+                    inner: text(FixedTime).stock,
+                    handed_on: Arc::clone(&text_handed_on),
+                },
+                timer: FixedTime,
+                json: false,
+            };
+            let builder = tracing_subscriber::fmt()
+                .with_env_filter(all_levels())
+                .with_writer(w)
+                .with_ansi(false)
+                .event_format(lines);
+            Dispatch::new(builder.finish())
         },
-        timer: FixedTime,
-        json: true,
-    };
-    let expected = json_output(json_reference(), emit);
-    assert_eq!(json_output(fast, emit), expected, "{name}: json");
-    for line in expected.lines() {
+        emit,
+    );
+    assert_eq!(fast, stock, "{name}: text");
+    let installed = captured(
+        |w| Dispatch::new(text_lines(all_levels(), w, FixedTime, false).finish()),
+        emit,
+    );
+    assert_eq!(installed, stock, "{name}: text as installed");
+
+    let stock = captured(
+        |w| {
+            let builder = tracing_subscriber::fmt()
+                .with_env_filter(all_levels())
+                .with_writer(w)
+                .json()
+                .with_current_span(true)
+                .with_timer(FixedTime);
+            Dispatch::new(builder.finish())
+        },
+        emit,
+    );
+    assert!(!stock.is_empty(), "{name}: nothing was logged as JSON");
+    for line in stock.lines() {
         serde_json::from_str::<serde_json::Value>(line).expect("each line is one JSON object");
     }
-    (
-        text_calls.load(Ordering::SeqCst),
-        json_calls.load(Ordering::SeqCst),
-    )
+    let json_handed_on = Arc::new(Mutex::new(Vec::new()));
+    let fast = captured(
+        |w| {
+            let lines = AuditLines {
+                stock: Recording {
+                    inner: json(FixedTime).stock,
+                    handed_on: Arc::clone(&json_handed_on),
+                },
+                timer: FixedTime,
+                json: true,
+            };
+            let builder = tracing_subscriber::fmt()
+                .with_env_filter(all_levels())
+                .with_writer(w)
+                .json()
+                .event_format(lines);
+            Dispatch::new(builder.finish())
+        },
+        emit,
+    );
+    assert_eq!(fast, stock, "{name}: json");
+    let installed = captured(
+        |w| Dispatch::new(json_lines(all_levels(), w, FixedTime).finish()),
+        emit,
+    );
+    assert_eq!(installed, stock, "{name}: json as installed");
+
+    let taken = |list: Arc<Mutex<Vec<String>>>| std::mem::take(&mut *list.lock().unwrap());
+    [taken(text_handed_on), taken(json_handed_on)]
+}
+
+fn none_handed_on() -> [Vec<String>; 2] {
+    [Vec::new(), Vec::new()]
 }
 
 /// Audit lines with every field kind and values a hostile caller or upstream could shape.
@@ -199,7 +244,7 @@ fn emit_all() {
 
 #[test]
 fn the_audit_line_is_the_stock_line_in_every_span_context() {
-    let cases: [(&str, &dyn Fn()); 4] = [
+    let cases: [(&str, &dyn Fn()); 6] = [
         ("in the request span, as the pipeline emits it", &|| {
             let span = tracing::info_span!("request", request_id = %"100feed7aa14d11f");
             span.in_scope(emit_all);
@@ -214,13 +259,60 @@ fn the_audit_line_is_the_stock_line_in_every_span_context() {
             let span = tracing::warn_span!("request", note = "x \"y\" \n \u{1b} é");
             span.in_scope(emit_all);
         }),
+        ("span fields of every kind, one named `name`", &|| {
+            let span = tracing::info_span!(
+                "request",
+                small = 1e-7f64,
+                negative_zero = -0.0f64,
+                not_a_number = f64::NAN,
+                max = u64::MAX,
+                min = i64::MIN,
+                yes = true,
+                name = "duplicate key"
+            );
+            span.in_scope(emit_all);
+        }),
+        ("span fields recorded after creation", &|| {
+            let span = tracing::info_span!(
+                "request",
+                request_id = %"r0",
+                late = tracing::field::Empty,
+                never = tracing::field::Empty
+            );
+            span.record("late", "x \"y\"");
+            span.record("request_id", "r1");
+            span.in_scope(emit_all);
+        }),
     ];
     for (name, emit) in cases {
-        assert_eq!(
-            compare(name, emit),
-            (0, 0),
-            "{name}: the fast path declined"
-        );
+        assert_eq!(compare(name, emit), none_handed_on(), "{name}: handed on");
+    }
+}
+
+#[test]
+fn every_level_and_root_events_are_written_directly() {
+    let handed_on = compare("levels", &|| {
+        let span = tracing::info_span!("request", request_id = %"r1");
+        span.in_scope(|| {
+            tracing::error!(target: AUDIT_TARGET, n = 1u64, "error");
+            tracing::warn!(target: AUDIT_TARGET, n = 1u64, "warn");
+            tracing::info!(target: AUDIT_TARGET, n = 1u64, "info");
+            tracing::debug!(target: AUDIT_TARGET, n = 1u64, "debug");
+            tracing::trace!(target: AUDIT_TARGET, n = 1u64, "trace");
+            tracing::info!(target: AUDIT_TARGET, parent: None, n = 1u64, "root");
+            tracing::info!(target: AUDIT_TARGET, only = tracing::field::Empty);
+        });
+    });
+    assert_eq!(handed_on, none_handed_on());
+}
+
+/// `Display` that fails after writing part of its text.
+struct Failing;
+
+impl fmt::Display for Failing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("part")?;
+        Err(fmt::Error)
     }
 }
 
@@ -228,13 +320,21 @@ fn the_audit_line_is_the_stock_line_in_every_span_context() {
 fn other_events_and_odd_audit_events_go_to_the_stock_formatter() {
     let handed_on = compare("declined", &|| {
         let span = tracing::info_span!("request", request_id = %"r1");
+        let inner = tracing::info_span!("inner", depth = 2u64);
+        let innermost = tracing::info_span!("innermost");
         span.in_scope(|| {
             tracing::info!(target: "pseudoproxy::other", n = 1u64, "not the audit line");
             tracing::info!(target: AUDIT_TARGET, "colour \u{1b}[31m in the message");
             tracing::info!(target: AUDIT_TARGET, ratio = 0.5f64, "a float");
             let error = io::Error::other("boom");
             tracing::warn!(target: AUDIT_TARGET, error = &error as &dyn std::error::Error, "an error");
-            tracing::info!(target: AUDIT_TARGET, parent: &span, n = 2u64, "explicit parent");
+            tracing::info!(target: AUDIT_TARGET, r#type = "raw", "a raw name");
+            tracing::event!(target: AUDIT_TARGET, tracing::Level::INFO, { log.file = "x" }, "a log name");
+            inner.in_scope(|| {
+                innermost.in_scope(|| {
+                    tracing::info!(target: AUDIT_TARGET, parent: &inner, n = 2u64, "explicit parent");
+                });
+            });
             tracing::info!(
                 target: AUDIT_TARGET,
                 n = 2u64,
@@ -248,53 +348,100 @@ fn other_events_and_odd_audit_events_go_to_the_stock_formatter() {
             );
         });
     });
-    // Handed on in both shapes: the other target, the float, the error. Text hands on the
-    // coloured message and writes the explicit-parent event (its scope is that span); JSON
-    // writes the message (escaped as serde_json would) and hands on the explicit parent.
-    assert_eq!(handed_on, (4, 4));
+    let names = |list: &[&str]| list.iter().map(|m| (*m).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        handed_on,
+        [
+            // Text: the stock visitor escapes control characters in a message and skips
+            // `log.` names; an explicit parent is its event scope. (tracing's macros
+            // already strip `r#` from a raw name, so that one is written directly.)
+            names(&[
+                "not the audit line",
+                "colour \u{1b}[31m in the message",
+                "a float",
+                "an error",
+                "a log name",
+            ]),
+            // JSON: a message is escaped as any string, names are written as they are;
+            // the stock formatter lists the parent's scope but the current span's list.
+            names(&[
+                "not the audit line",
+                "a float",
+                "an error",
+                "explicit parent"
+            ]),
+        ]
+    );
+}
+
+#[test]
+fn a_value_that_fails_to_format_goes_to_the_stock_formatter() {
+    // Text only: the stock JSON formatter panics on it (serde_json's `collect_str`), and
+    // the fast path hands it on rather than writing the part before the failure.
+    let emit = || tracing::info!(target: AUDIT_TARGET, value = %Failing, "failing");
+    let stock = captured(
+        |w| {
+            let builder = tracing_subscriber::fmt()
+                .with_writer(w)
+                .with_ansi(false)
+                .with_target(false)
+                .with_timer(FixedTime);
+            Dispatch::new(builder.finish())
+        },
+        &emit,
+    );
+    let installed = captured(
+        |w| Dispatch::new(text_lines(all_levels(), w, FixedTime, false).finish()),
+        &emit,
+    );
+    assert_eq!(installed, stock);
+    assert!(!installed.contains("value=part"), "{installed}");
 }
 
 #[test]
 fn with_colour_every_line_goes_to_the_stock_formatter() {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let fast = AuditLines {
-        stock: Counting {
-            inner: text_reference(),
-            calls: Arc::clone(&calls),
-        },
-        timer: FixedTime,
-        json: false,
-    };
     let emit = || {
         let span = tracing::info_span!("request", request_id = %"r1");
         span.in_scope(emit_all);
     };
-    let expected = text_output(text_reference(), true, &emit);
-    assert!(expected.contains('\u{1b}'), "{expected:?}");
-    assert_eq!(text_output(fast, true, &emit), expected);
-    assert_eq!(calls.load(Ordering::SeqCst), audits().len());
-}
-
-#[test]
-fn the_installed_formatters_are_the_compared_ones() {
-    // `text()` and `json()` build the same stock formatters as the references above, only
-    // with the system clock; a changed option there would show here.
-    let text = format!("{:?}", text().stock);
-    let json = format!("{:?}", json().stock);
-    assert_eq!(
-        text,
-        format!("{:?}", tracing_subscriber::fmt::format().with_target(false))
+    let stock = captured(
+        |w| {
+            let builder = tracing_subscriber::fmt()
+                .with_writer(w)
+                .with_ansi(true)
+                .with_target(false)
+                .with_timer(FixedTime);
+            Dispatch::new(builder.finish())
+        },
+        &emit,
     );
-    assert_eq!(
-        json,
-        format!(
-            "{:?}",
-            tracing_subscriber::fmt::format()
-                .json()
-                .with_current_span(true)
-        )
+    assert!(stock.contains('\u{1b}'), "{stock:?}");
+    let handed_on = Arc::new(Mutex::new(Vec::new()));
+    let fast = captured(
+        |w| {
+            let lines = AuditLines {
+                stock: Recording {
+                    inner: text(FixedTime).stock,
+                    handed_on: Arc::clone(&handed_on),
+                },
+                timer: FixedTime,
+                json: false,
+            };
+            let builder = tracing_subscriber::fmt()
+                .with_writer(w)
+                .with_ansi(true)
+                .event_format(lines);
+            Dispatch::new(builder.finish())
+        },
+        &emit,
     );
-    assert!(!text.contains("display_target: true"), "{text}");
+    assert_eq!(fast, stock);
+    assert_eq!(handed_on.lock().unwrap().len(), audits().len());
+    let installed = captured(
+        |w| Dispatch::new(text_lines(all_levels(), w, FixedTime, true).finish()),
+        &emit,
+    );
+    assert_eq!(installed, stock);
 }
 
 proptest::proptest! {
@@ -325,6 +472,6 @@ proptest::proptest! {
             let span = tracing::info_span!("request", request_id = %request_id);
             span.in_scope(|| audit.emit(Duration::from_millis(u64::from(status))));
         };
-        proptest::prop_assert_eq!(compare("generated", &emit), (0, 0));
+        proptest::prop_assert_eq!(compare("generated", &emit), none_handed_on());
     }
 }
