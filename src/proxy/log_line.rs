@@ -128,11 +128,7 @@ impl<F, T: FormatTime> AuditLines<F, T> {
                 line.push(' ');
             }
         }
-        let mut fields = TextFields {
-            line,
-            first: true,
-            declined: false,
-        };
+        let mut fields = Fields::new(line, false);
         event.record(&mut fields);
         if fields.declined {
             return None;
@@ -164,11 +160,7 @@ impl<F, T: FormatTime> AuditLines<F, T> {
         line.push_str(",\"level\":\"");
         line.push_str(event.metadata().level().as_str());
         line.push_str("\",\"fields\":{");
-        let mut fields = JsonFields {
-            line,
-            first: true,
-            declined: false,
-        };
+        let mut fields = Fields::new(line, true);
         event.record(&mut fields);
         if fields.declined {
             return None;
@@ -215,123 +207,71 @@ where
     Some(())
 }
 
-/// The fields as tracing-subscriber's `DefaultVisitor` writes them without colour.
-struct TextFields<'l> {
+/// The fields of an event, written as the stock visitor of the shape would: in text as
+/// tracing-subscriber's `DefaultVisitor` without colour (`name=value`, separated by spaces,
+/// the message bare, strings as `Debug`); in JSON as `tracing_serde`'s map visitor (in
+/// order, strings and `Debug` text as JSON strings, integers and booleans bare).
+struct Fields<'l> {
     line: &'l mut String,
+    json: bool,
     first: bool,
     declined: bool,
 }
 
-impl TextFields<'_> {
-    /// Starts a field; false when its name is one the stock visitor treats specially.
+impl<'l> Fields<'l> {
+    fn new(line: &'l mut String, json: bool) -> Self {
+        Fields {
+            line,
+            json,
+            first: true,
+            declined: false,
+        }
+    }
+
+    /// Starts a field; false when the line is declined (now or before). Text declines a
+    /// name the stock visitor skips (`log.…`) or renames (`r#…`).
     fn begin(&mut self, field: &Field) -> bool {
         let name = field.name();
-        if self.declined || name.starts_with("log.") || name.starts_with("r#") {
+        let special = name.starts_with("log.") || name.starts_with("r#");
+        if self.declined || (!self.json && special) {
             self.declined = true;
             return false;
         }
         if !self.first {
-            self.line.push(' ');
+            self.line.push(if self.json { ',' } else { ' ' });
         }
         self.first = false;
-        if name != "message" {
+        if self.json {
+            json_string(self.line, name);
+            self.line.push(':');
+        } else if name != "message" {
             self.line.push_str(name);
             self.line.push('=');
         }
         true
     }
 
-    /// The message is written bare, through an escaper that only touches control
+    /// A text message is written bare, through an escaper that only touches control
     /// characters: printable ASCII passes unchanged, anything else is declined.
-    fn message(&mut self, text: &str) {
-        match printable_ascii(text) {
-            true => self.line.push_str(text),
-            false => self.declined = true,
+    fn check_text_message(&mut self, field: &Field, start: usize) {
+        if !self.json && field.name() == "message" && !printable_ascii(&self.line[start..]) {
+            self.declined = true;
         }
     }
 }
 
-impl Visit for TextFields<'_> {
+impl Visit for Fields<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if !self.begin(field) {
-            return;
-        }
-        match field.name() {
-            "message" => self.message(value),
-            _ => debug_string(self.line, value),
-        }
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        if self.begin(field) {
-            push_u64(self.line, value);
-        }
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        if self.begin(field) {
-            push_i64(self.line, value);
-        }
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        if self.begin(field) {
-            self.line.push_str(if value { "true" } else { "false" });
-        }
-    }
-
-    fn record_f64(&mut self, _: &Field, _: f64) {
-        self.declined = true;
-    }
-
-    fn record_bytes(&mut self, _: &Field, _: &[u8]) {
-        self.declined = true;
-    }
-
-    fn record_error(&mut self, _: &Field, _: &(dyn std::error::Error + 'static)) {
-        self.declined = true;
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if !self.begin(field) {
             return;
         }
         let start = self.line.len();
-        let written = write!(self.line, "{value:?}").is_ok();
-        if !written || (field.name() == "message" && !printable_ascii(&self.line[start..])) {
-            self.declined = true;
+        match (self.json, field.name()) {
+            (true, _) => json_string(self.line, value),
+            (false, "message") => self.line.push_str(value),
+            (false, _) => debug_string(self.line, value),
         }
-    }
-}
-
-/// The fields as `tracing_serde`'s map visitor writes them: in order, strings and
-/// `Debug` text as JSON strings, integers and booleans bare.
-struct JsonFields<'l> {
-    line: &'l mut String,
-    first: bool,
-    declined: bool,
-}
-
-impl JsonFields<'_> {
-    fn begin(&mut self, field: &Field) -> bool {
-        if self.declined {
-            return false;
-        }
-        if !self.first {
-            self.line.push(',');
-        }
-        self.first = false;
-        json_string(self.line, field.name());
-        self.line.push(':');
-        true
-    }
-}
-
-impl Visit for JsonFields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if self.begin(field) {
-            json_string(self.line, value);
-        }
+        self.check_text_message(field, start);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
@@ -368,16 +308,21 @@ impl Visit for JsonFields<'_> {
         if !self.begin(field) {
             return;
         }
-        // Written in place; escaped afterwards only when it has to be.
-        let start = self.line.len() + 1;
-        self.line.push('"');
+        // Written in place; a JSON string is escaped afterwards only when it has to be.
+        let quote = usize::from(self.json);
+        if self.json {
+            self.line.push('"');
+        }
+        let start = self.line.len();
         if write!(self.line, "{value:?}").is_err() {
             self.declined = true;
+        } else if !self.json {
+            self.check_text_message(field, start);
         } else if json_plain(&self.line[start..]) {
             self.line.push('"');
         } else {
             let text = self.line.split_off(start);
-            self.line.truncate(start - 1);
+            self.line.truncate(start - quote);
             json_string(self.line, &text);
         }
     }

@@ -40,9 +40,7 @@ where
     W: for<'w> MakeWriter<'w> + 'static,
     T: FormatTime + Clone + Send + Sync + 'static,
 {
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
+    base(filter, writer)
         .json()
         .event_format(log_line::json(timer))
 }
@@ -58,9 +56,16 @@ where
     W: for<'w> MakeWriter<'w> + 'static,
     T: FormatTime + Clone + Send + Sync + 'static,
 {
+    base(filter, writer)
+        .with_ansi(ansi)
+        .event_format(log_line::text(timer))
+}
+
+fn base<W>(filter: EnvFilter, writer: W) -> SubscriberBuilder<DefaultFields, Format, EnvFilter, W>
+where
+    W: for<'w> MakeWriter<'w> + 'static,
+{
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
-        .with_ansi(ansi)
-        .event_format(log_line::text(timer))
 }
