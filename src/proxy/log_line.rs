@@ -38,7 +38,9 @@ pub(super) struct AuditLines<F, T> {
 /// Text lines as `fmt().with_target(false)` writes them.
 pub(super) fn text<T: FormatTime + Clone>(timer: T) -> AuditLines<Format<Full, T>, T> {
     AuditLines {
-        stock: stock_format().with_target(false).with_timer(timer.clone()),
+        stock: format::format()
+            .with_target(false)
+            .with_timer(timer.clone()),
         timer,
         json: false,
     }
@@ -47,17 +49,13 @@ pub(super) fn text<T: FormatTime + Clone>(timer: T) -> AuditLines<Format<Full, T
 /// JSON lines as `fmt().json().with_current_span(true)` writes them.
 pub(super) fn json<T: FormatTime + Clone>(timer: T) -> AuditLines<Format<Json, T>, T> {
     AuditLines {
-        stock: stock_format()
+        stock: format::format()
             .json()
             .with_current_span(true)
             .with_timer(timer.clone()),
         timer,
         json: true,
     }
-}
-
-fn stock_format() -> Format {
-    format::format()
 }
 
 impl<S, N, F, T> FormatEvent<S, N> for AuditLines<F, T>
