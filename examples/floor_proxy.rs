@@ -3,9 +3,9 @@
 //! a bearer token through the proxy's own upstream client (`ReqwestUpstream`: reqwest,
 //! rustls, gzip decoding, bounded body), parse the whole body into a `serde_json::Value`,
 //! serialize it again, gzip it when the caller accepts gzip and it is at least 2 KB (the
-//! rule and level `serve` uses), and answer. No rules, no sanitizing, no token refresh,
-//! no audit line: what `scripts/bench-proxy.sh` compares `serve` against
-//! (docs/performance.md, issue 17).
+//! rule and level `serve` uses), and answer, with `serve`'s allocator (mimalloc). No rules,
+//! no sanitizing, no token refresh, no audit line: what `scripts/bench-proxy.sh` compares
+//! `serve` against (docs/performance.md, issue 17).
 //!
 //! `/wiki/…` paths are sent as `/ex/confluence/<cloud id>/wiki/…`, as `serve --cloud-id`
 //! does. Loopback only.
@@ -25,6 +25,11 @@ use clap::Parser;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use pseudoproxy::proxy::{GZIP_MIN_BYTES, ReqwestUpstream, Upstream, UpstreamRequest};
+
+/// The allocator `pseudoproxy` itself uses (src/main.rs), so that the comparison measures
+/// what `serve` does beyond the floor, not a difference of allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 #[command(about = "The floor a JSON-rewriting proxy cannot go below (benchmarks only)")]

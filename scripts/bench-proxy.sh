@@ -14,19 +14,17 @@
 #   scripts/bench-proxy.sh --sizes 2k --rounds 7 --duration 5   # paired rounds (noisy host)
 #   options: --profile release|debug  --duration S  --warmup S  --sizes 2k,60k,6m
 #            --concurrency 1,16,64  --encoding gzip|identity  --no-pin  --json FILE
-#            --rounds N  --steady-malloc
+#            --rounds N
 #
 # --rounds N measures each cell N times, floor and serve back to back in each round (the
 # order alternating), and reports per cell the median over the rounds of each proxy's
 # figures and the median of the per-round ratios, with their range: on a shared host a
 # neighbour's burst then lands in one round, not on one proxy's whole cell.
 #
-# --steady-malloc runs both proxies with glibc's trim and mmap thresholds fixed at 64 MB
-# (GLIBC_TUNABLES): freed memory then stays in the process instead of going back to the
-# kernel and faulting in again on the next request. Under the defaults a proxy can fall into
-# that cycle (the floor's gzip state, ~300 KB a request, was seen doing it: 37-54 page
-# faults and one madvise a request, doubling its CPU time); with this option both are
-# measured in their steady state, which is the fairer comparison of the work each does.
+# Both proxies allocate with mimalloc (their #[global_allocator]). The --steady-malloc
+# option of earlier runs (glibc's trim and mmap thresholds fixed by GLIBC_TUNABLES, against
+# glibc's fault-and-trim cycle on the floor's ~300 KB gzip state) went with glibc's malloc:
+# the variable does not reach mimalloc.
 #
 # With 2+ cores the proxy under test runs on CPU 0 and the stand-in and wrk on CPU 1
 # (taskset), so the proxies get one core each — as a Lambda below 1769 MB gets at most
@@ -45,7 +43,6 @@ encoding=gzip
 pin=1
 quick=0
 rounds=1
-steady_malloc=0
 json_out="${CARGO_TARGET_DIR:-target}/bench-proxy/results.json"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -59,7 +56,6 @@ while [[ $# -gt 0 ]]; do
     --no-pin) pin=0; shift ;;
     --json) json_out="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
-    --steady-malloc) steady_malloc=1; shift ;;
     -h | --help) print_help "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -74,11 +70,7 @@ log "building ($profile): pseudoproxy, floor_proxy, confluence_standin"
 bin_dir=$(build_targets "$profile" --bin pseudoproxy --example floor_proxy --example confluence_standin)
 
 pin_cpus
-wrap=()
-if [[ "$steady_malloc" == 1 ]]; then
-  wrap=(env "GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=67108864")
-fi
-start_floor_pair "$bin_dir" "$sizes" ${wrap[@]+"${wrap[@]}"}
+start_floor_pair "$bin_dir" "$sizes"
 wait_http "http://127.0.0.1:$serve_port/" 60 "X-Psoxy-Health-Check: true"
 wait_http "http://127.0.0.1:$floor_port/_floor_probe" 60
 
@@ -98,7 +90,7 @@ LUA
 mkdir -p "$(dirname "$json_out")"
 log "running: sizes $sizes, concurrency $concurrency, ${duration}s per cell (warm-up ${warmup}s), $rounds round(s), $encoding"
 BENCH_SIZES="$sizes" BENCH_CONC="$concurrency" BENCH_DURATION="$duration" BENCH_WARMUP="$warmup" \
-  BENCH_ENCODING="$encoding" BENCH_ROUNDS="$rounds" BENCH_STEADY="$steady_malloc" BENCH_PIN="$pin" BENCH_QUICK="$quick" BENCH_PROFILE="$profile" \
+  BENCH_ENCODING="$encoding" BENCH_ROUNDS="$rounds" BENCH_PIN="$pin" BENCH_QUICK="$quick" BENCH_PROFILE="$profile" \
   BENCH_JSON="$json_out" BENCH_LUA="$work/report.lua" STATIC_TOKEN="$static_token" \
   STANDIN_URL="http://127.0.0.1:$standin_port" SERVE_URL="http://127.0.0.1:$serve_port" \
   FLOOR_URL="http://127.0.0.1:$floor_port" SERVE_PID="$serve_pid" FLOOR_PID="$floor_pid" \
@@ -289,8 +281,6 @@ out.append(f"load average before {' '.join(load_before)}, after {' '.join(load_a
            f"{duration} s per cell after a {warmup} s warm-up; wrk with "
            f"Accept-Encoding: {'gzip' if use_gzip else 'identity'}; "
            + ("proxies pinned to CPU 0, stand-in and wrk to CPU 1" if pinned else "no CPU pinning")
-           + ("; both proxies with glibc malloc trim and mmap thresholds at 64 MB (--steady-malloc)"
-              if env["BENCH_STEADY"] == "1" else "")
            + (f"; {rounds} paired rounds per cell: each figure is the median over the rounds, "
               "each ratio the median of the per-round ratios (range in brackets)" if rounds > 1 else ""))
 out.append("")
@@ -340,7 +330,7 @@ with open(env["BENCH_JSON"], "w") as handle:
     json.dump({"meta": {"started": started, "commit": env["COMMIT"], "profile": env["BENCH_PROFILE"],
                         "machine": env["MACHINE"], "duration_s": duration, "warmup_s": warmup,
                         "encoding": "gzip" if use_gzip else "identity", "pinned": pinned,
-                        "rounds": rounds, "steady_malloc": env["BENCH_STEADY"] == "1",
+                        "rounds": rounds,
                         "load_before": load_before, "load_after": load_after},
                "pages": checks, "cells": cells}, handle, indent=2)
 print(f"\nfigures written to {env['BENCH_JSON']} (scripts/cost-model.py reads them)")
