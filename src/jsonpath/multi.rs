@@ -49,49 +49,51 @@ pub trait MatchVisitor {
     fn leave(&mut self, node: &mut Value, matched: &[usize]) -> Result<Leave, Self::Error>;
 }
 
-/// Several compiled paths evaluated together by [`PathSet::walk`].
+/// Several compiled paths evaluated together by [`PathSet::walk`]. It owns what it needs
+/// of the paths, so a set built once (per endpoint, when the rules are compiled) serves
+/// every request.
 #[derive(Debug)]
-pub struct PathSet<'p> {
+pub struct PathSet {
     /// Every segment of every path, path after path; a walk state is an index into it.
-    steps: Vec<Step<'p>>,
+    steps: Vec<Step>,
     /// Index of each path's first step; a path without segments matches the root only.
     starts: Vec<Option<usize>>,
-    names: Names<'p>,
+    names: Names,
     has_filters: bool,
 }
 
 /// One segment of one path, with its name list resolved to ids of `PathSet::names` so
 /// that a child's key is looked up once, not compared once per state.
 #[derive(Debug)]
-struct Step<'p> {
+struct Step {
     path: usize,
     /// The next step is the end of the path: advancing here is a match.
     last: bool,
     scan: bool,
-    selector: Sel<'p>,
+    selector: Sel,
 }
 
 #[derive(Debug)]
-enum Sel<'p> {
+enum Sel {
     Name(usize),
     Names(Vec<usize>),
-    Other(&'p Selector),
+    Other(Selector),
 }
 
 /// Every distinct name of the paths' name selectors, indexed by length for lookups.
 #[derive(Debug, Default)]
-struct Names<'p> {
-    list: Vec<&'p str>,
+struct Names {
+    list: Vec<Box<str>>,
     by_len: Vec<Vec<usize>>,
 }
 
-impl<'p> Names<'p> {
-    fn intern(&mut self, name: &'p str) -> usize {
+impl Names {
+    fn intern(&mut self, name: &str) -> usize {
         if let Some(id) = self.id(name) {
             return id;
         }
         let id = self.list.len();
-        self.list.push(name);
+        self.list.push(name.into());
         if self.by_len.len() <= name.len() {
             self.by_len.resize(name.len() + 1, Vec::new());
         }
@@ -101,14 +103,17 @@ impl<'p> Names<'p> {
 
     fn id(&self, key: &str) -> Option<usize> {
         let same_length = self.by_len.get(key.len())?;
-        same_length.iter().copied().find(|&id| self.list[id] == key)
+        same_length
+            .iter()
+            .copied()
+            .find(|&id| &*self.list[id] == key)
     }
 }
 
-impl<'p> PathSet<'p> {
+impl PathSet {
     /// A set of `paths`; `None` when one of them has a filter operand that starts at the
     /// document root (evaluate such a path on its own with `JsonPath::locate`).
-    pub fn new(paths: &[&'p JsonPath]) -> Option<PathSet<'p>> {
+    pub fn new(paths: &[&JsonPath]) -> Option<PathSet> {
         if paths.iter().any(|p| p.reads_from_root()) {
             return None;
         }
@@ -134,7 +139,7 @@ impl<'p> PathSet<'p> {
                     Selector::Names(list) => {
                         Sel::Names(list.iter().map(|n| set.names.intern(n)).collect())
                     }
-                    other => Sel::Other(other),
+                    other => Sel::Other(other.clone()),
                 };
                 let last = i + 1 == count;
                 set.steps.push(Step {

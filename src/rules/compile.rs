@@ -15,7 +15,8 @@ use sha1::{Digest, Sha1};
 use super::diagnostics::{Problem, did_you_mean};
 
 use super::java_regex::{self, Shape};
-use super::model::{Endpoint, ParamSchema, PathMatcher, RuleSet};
+use super::model::{Endpoint, ParamSchema, PathMatcher, RuleSet, Transform};
+use super::plan::TransformPlan;
 use super::raw::{OrderedMap, RawEndpoint, RawParamSchema, RawRules};
 use super::template;
 use super::yaml::position_in_scalar;
@@ -208,6 +209,7 @@ impl Compiler<'_> {
             None => DEFAULT_METHODS.map(str::to_owned).to_vec(),
         };
         let allowed_request_headers = header_names(raw.allowed_request_headers.as_deref());
+        let transforms: Vec<Transform> = transforms.into_iter().collect::<Option<_>>()?;
         let (matcher, label) = matcher?;
         if self.problems.len() > before {
             return None;
@@ -224,7 +226,8 @@ impl Compiler<'_> {
             allowed_methods,
             allowed_request_headers,
             response_schema,
-            transforms: transforms.into_iter().collect::<Option<_>>()?,
+            plan: TransformPlan::new(&transforms),
+            transforms,
         })
     }
 

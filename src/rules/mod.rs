@@ -21,6 +21,7 @@ mod java_regex;
 pub(crate) mod model;
 mod param_check;
 mod path_guard;
+pub(crate) mod plan;
 mod query;
 mod raw;
 mod template;
@@ -35,6 +36,7 @@ pub use diagnostics::{Diagnostic, Diagnostics};
 pub use gate::{BlockReason, Blocked, Matched};
 pub use model::*;
 pub use path_guard::PathProblem;
+pub use plan::{PlanOp, PlanSegment, PlanStep, TransformPlan};
 
 /// The shipped Confluence rules as `(origin, yaml)`, embedded so the binary works anywhere.
 pub const SHIPPED_RULES: (&str, &str) = (

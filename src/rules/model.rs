@@ -7,6 +7,7 @@
 use regex::Regex;
 use serde_json::Value;
 
+use super::plan::TransformPlan;
 use crate::jsonpath::JsonPath;
 
 /// A loaded rules file. Immutable after compile; shared across requests.
@@ -62,8 +63,11 @@ pub struct Endpoint {
     pub allowed_request_headers: Vec<String>,
     /// `None` = no filtering.
     pub response_schema: Option<Schema>,
-    /// Applied in file order after the schema filter.
+    /// Applied in file order after the schema filter. Not changed after compiling: `plan`
+    /// is built from them.
     pub transforms: Vec<Transform>,
+    /// How the sanitizer's fast path applies `transforms` (see `plan.rs`).
+    pub plan: TransformPlan,
 }
 
 impl Endpoint {

@@ -3,10 +3,11 @@
 //! (`jsonpath::PathSet`), applying each transform in place as the walk leaves a node.
 //!
 //! Equivalence with the reference (`transforms::apply`, one path at a time, in file order):
-//! - the transforms are flattened into *ops* (one per path) in file order; an op joins the
-//!   current group only if it is `independent_of` every op already in it, a path that
-//!   reads from the root runs alone through the reference, and `applyOnlyWhen` is
-//!   evaluated on the document as the earlier groups left it;
+//! - the grouping is the endpoint's [`TransformPlan`], built when the rules were compiled:
+//!   paths in file order, cut into groups whose paths cannot influence each other's
+//!   matches, a path that reads from the root alone between them, and a segment per
+//!   `applyOnlyWhen`, whose condition is evaluated here on the document as the earlier
+//!   segments left it;
 //! - on a node matched by several ops of a group, they apply in op order; if one of them
 //!   removes the node, the later ops neither see it nor anything below it, as in the
 //!   reference where the node is gone by then;
@@ -22,28 +23,13 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::{Report, transforms};
-use crate::jsonpath::{JsonPath, Leave, MatchVisitor, PathSet};
+use crate::jsonpath::{Leave, MatchVisitor, PathSet};
 use crate::pseudonym::Pseudonymizer;
-use crate::rules::{Endpoint, TransformKind};
+use crate::rules::{Endpoint, PlanOp, PlanStep, Transform, TransformKind, TransformPlan};
 
 /// The fast path cannot promise the reference's result for this document.
 #[derive(Debug)]
 pub(super) struct Bail;
-
-/// One path of one transform.
-#[derive(Clone, Copy)]
-struct Op<'r> {
-    path: &'r JsonPath,
-    kind: &'r TransformKind,
-    /// Index of the transform in the endpoint, which keys the pseudonym cache.
-    transform: usize,
-}
-
-impl Op<'_> {
-    fn removes(&self) -> bool {
-        matches!(self.kind, TransformKind::Redact)
-    }
-}
 
 /// Applies every transform of `endpoint` to `doc`, as `transforms::apply` in order would.
 pub(super) fn apply_all(
@@ -52,44 +38,49 @@ pub(super) fn apply_all(
     pseudonymizer: &Pseudonymizer,
     report: &mut Report,
 ) -> Result<(), Bail> {
+    let transforms = &endpoint.transforms;
     let mut run = Runner {
+        transforms,
         pseudonymizer,
         report,
-        cache: (0..endpoint.transforms.len()).map(|_| None).collect(),
+        cache: (0..transforms.len()).map(|_| None).collect(),
     };
-    let mut group: Vec<Op<'_>> = Vec::new();
-    for (index, transform) in endpoint.transforms.iter().enumerate() {
-        if let Some(condition) = &transform.apply_only_when {
-            run.group(doc, &mut group)?;
-            if !condition.matches_any(doc) {
-                continue;
-            }
-        }
-        for path in &transform.json_paths {
-            let op = Op {
-                path,
-                kind: &transform.kind,
-                transform: index,
-            };
-            if path.reads_from_root() {
-                run.group(doc, &mut group)?;
-                transforms::apply_path(doc, path, op.kind, run.pseudonymizer, run.report)
+    let plan: &TransformPlan = &endpoint.plan;
+    if plan.transforms != transforms.len() {
+        return Err(Bail);
+    }
+    for segment in &plan.segments {
+        let holds = |t: usize| {
+            transforms[t]
+                .apply_only_when
+                .as_ref()
+                .is_none_or(|condition| condition.matches_any(doc))
+        };
+        let steps = match segment.condition {
+            Some(t) if !holds(t) => &segment.skipped,
+            _ => &segment.applied,
+        };
+        for step in steps {
+            match step {
+                PlanStep::Together { set, ops } => run.walk(doc, set, ops)?,
+                PlanStep::Alone(op) => {
+                    transforms::apply_path(
+                        doc,
+                        op.json_path(transforms),
+                        op.kind(transforms),
+                        run.pseudonymizer,
+                        run.report,
+                    )
                     .map_err(|_| Bail)?;
-                continue;
+                }
             }
-            if !group
-                .iter()
-                .all(|earlier| path.independent_of(earlier.path, earlier.removes()))
-            {
-                run.group(doc, &mut group)?;
-            }
-            group.push(op);
         }
     }
-    run.group(doc, &mut group)
+    Ok(())
 }
 
 struct Runner<'a> {
+    transforms: &'a [Transform],
     pseudonymizer: &'a Pseudonymizer,
     report: &'a mut Report,
     /// Per transform: string input → output, for `pseudonymize` only.
@@ -97,34 +88,21 @@ struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    /// Applies the ops of `group` in one walk and empties it.
-    fn group(&mut self, doc: &mut Value, group: &mut Vec<Op<'_>>) -> Result<(), Bail> {
-        if group.is_empty() {
-            return Ok(());
-        }
-        let paths: Vec<&JsonPath> = group.iter().map(|op| op.path).collect();
-        let set = PathSet::new(&paths).ok_or(Bail)?;
-        set.walk(
-            doc,
-            &mut Visitor {
-                ops: group,
-                run: self,
-            },
-        )?;
-        group.clear();
-        Ok(())
+    /// Applies the ops of one group in one walk of `set` (path `i` of it is `ops[i]`).
+    fn walk(&mut self, doc: &mut Value, set: &PathSet, ops: &[PlanOp]) -> Result<(), Bail> {
+        set.walk(doc, &mut Visitor { ops, run: self })
     }
 
-    fn transform(&mut self, op: &Op<'_>, node: &mut Value) -> Result<(), Bail> {
+    fn transform(&mut self, op: PlanOp, node: &mut Value) -> Result<(), Bail> {
         let input = std::mem::take(node);
-        let cache = match (op.kind, &input) {
+        let kind = op.kind(self.transforms);
+        let cache = match (kind, &input) {
             (TransformKind::Pseudonymize { .. }, Value::String(_)) => {
                 self.cache[op.transform].get_or_insert_with(HashMap::new)
             }
             _ => {
-                *node =
-                    transforms::transform_value(input, op.kind, self.pseudonymizer, self.report)
-                        .map_err(|_| Bail)?;
+                *node = transforms::transform_value(input, kind, self.pseudonymizer, self.report)
+                    .map_err(|_| Bail)?;
                 return Ok(());
             }
         };
@@ -138,7 +116,7 @@ impl Runner<'_> {
         }
         let output = transforms::transform_value(
             Value::String(text.clone()),
-            op.kind,
+            kind,
             self.pseudonymizer,
             self.report,
         )
@@ -149,19 +127,23 @@ impl Runner<'_> {
     }
 }
 
-struct Visitor<'g, 'r, 'a> {
-    ops: &'g [Op<'r>],
+struct Visitor<'g, 'a> {
+    ops: &'g [PlanOp],
     run: &'g mut Runner<'a>,
 }
 
-impl Visitor<'_, '_, '_> {
+impl Visitor<'_, '_> {
+    fn removes(&self, i: usize) -> bool {
+        self.ops[i].removes(self.run.transforms)
+    }
+
     /// The first op (in order) that removes the node, if any.
     fn remover(&self, matched: &[usize]) -> Option<usize> {
-        matched.iter().copied().find(|&i| self.ops[i].removes())
+        matched.iter().copied().find(|&i| self.removes(i))
     }
 }
 
-impl MatchVisitor for Visitor<'_, '_, '_> {
+impl MatchVisitor for Visitor<'_, '_> {
     type Error = Bail;
 
     fn enter(&mut self, node: &Value, matched: &[usize], at_root: bool) -> Result<usize, Bail> {
@@ -170,7 +152,7 @@ impl MatchVisitor for Visitor<'_, '_, '_> {
         }
         let remover = self.remover(matched);
         let limit = remover.map_or(usize::MAX, |r| r + 1);
-        let rewritten_before_removal = matched.iter().any(|&i| i < limit && !self.ops[i].removes());
+        let rewritten_before_removal = matched.iter().any(|&i| i < limit && !self.removes(i));
         if rewritten_before_removal && matches!(node, Value::Object(_) | Value::Array(_)) {
             return Err(Bail);
         }
@@ -179,12 +161,11 @@ impl MatchVisitor for Visitor<'_, '_, '_> {
 
     fn leave(&mut self, node: &mut Value, matched: &[usize]) -> Result<Leave, Bail> {
         for &i in matched {
-            let op = self.ops[i];
-            if op.removes() {
+            if self.removes(i) {
                 self.run.report.redacted += 1;
                 return Ok(Leave::Remove);
             }
-            self.run.transform(&op, node)?;
+            self.run.transform(self.ops[i], node)?;
         }
         Ok(Leave::Keep)
     }

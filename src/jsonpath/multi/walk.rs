@@ -36,7 +36,7 @@ fn name_bit(id: usize) -> u64 {
 
 /// Walks `root` once, reporting every (node, matching paths) to `visitor`.
 pub(super) fn run<V: MatchVisitor>(
-    set: &PathSet<'_>,
+    set: &PathSet,
     root: &mut Value,
     visitor: &mut V,
 ) -> Result<(), V::Error> {
@@ -57,8 +57,8 @@ pub(super) fn run<V: MatchVisitor>(
     Ok(())
 }
 
-struct Walk<'s, 'p> {
-    set: &'s PathSet<'p>,
+struct Walk<'s> {
+    set: &'s PathSet,
     /// Stack of state sets (step indexes): a node's are `states[start..]` while visited.
     states: Vec<usize>,
     /// Stack of the deep-scan states of the nodes being visited (see `Wants`).
@@ -67,7 +67,7 @@ struct Walk<'s, 'p> {
     matched: Vec<usize>,
 }
 
-impl Walk<'_, '_> {
+impl Walk<'_> {
     /// Adds a state to the set that starts at `s_start`, without duplicates.
     fn push(&mut self, step: usize, s_start: usize) {
         if !self.states[s_start..].contains(&step) {

@@ -261,3 +261,31 @@ fn repeated_keys_filter_like_the_last_value_at_the_first_position() {
         );
     }
 }
+
+/// An endpoint whose transforms changed after its plan was built (nothing does this; the
+/// fields are public) must not be sanitized by the stale plan: the fast path refuses it and
+/// the reference, which reads the transforms themselves, answers.
+#[test]
+fn a_plan_that_does_not_cover_the_transforms_is_refused() {
+    let text = rules_text("", &[("!<pseudonymize> {}", vec!["$..id"], None)]);
+    let mut rules = rules::from_str(&text, "stale-plan.yaml").expect("valid rules");
+    let extra = rules::from_str(
+        &rules_text("", &[("!<redact> {}", vec!["$..email"], None)]),
+        "extra.yaml",
+    )
+    .expect("valid rules")
+    .endpoints
+    .remove(0)
+    .transforms
+    .remove(0);
+    rules.endpoints[0].transforms.push(extra);
+    let (rules, p) = (&rules, pseudonymizer());
+    let body = r#"{"id":"u1","email":"someone@example.com"}"#;
+    let endpoint = &rules.endpoints[0];
+    assert!(sanitize_fast(rules, endpoint, p, body, &LinkProtection::none()).is_err());
+    let text = sanitize(rules, endpoint, p, body)
+        .expect("the reference answers")
+        .body;
+    assert!(!text.contains("someone@example.com"), "{text}");
+    assert!(!text.contains("\"u1\""), "{text}");
+}
