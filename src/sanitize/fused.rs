@@ -3,11 +3,11 @@
 //! (`jsonpath::PathSet`), applying each transform in place as the walk leaves a node.
 //!
 //! Equivalence with the reference (`transforms::apply`, one path at a time, in file order):
-//! - the grouping is the endpoint's [`TransformPlan`], built when the rules were compiled:
-//!   paths in file order, cut into groups whose paths cannot influence each other's
-//!   matches, a path that reads from the root alone between them, and a segment per
-//!   `applyOnlyWhen`, whose condition is evaluated here on the document as the earlier
-//!   segments left it;
+//! - the grouping is the endpoint's [`TransformPlan`](crate::rules::TransformPlan), built
+//!   when the rules were compiled: paths in file order, cut into groups whose paths
+//!   cannot influence each other's matches, a path that reads from the root alone between
+//!   them, and a segment per `applyOnlyWhen`, whose condition is evaluated here on the
+//!   document as the earlier segments left it;
 //! - on a node matched by several ops of a group, they apply in op order; if one of them
 //!   removes the node, the later ops neither see it nor anything below it, as in the
 //!   reference where the node is gone by then;
@@ -25,7 +25,7 @@ use serde_json::Value;
 use super::{Report, transforms};
 use crate::jsonpath::{Leave, MatchVisitor, PathSet};
 use crate::pseudonym::Pseudonymizer;
-use crate::rules::{Endpoint, PlanOp, PlanStep, Transform, TransformKind, TransformPlan};
+use crate::rules::{Endpoint, PlanOp, PlanStep, Transform, TransformKind};
 
 /// The fast path cannot promise the reference's result for this document.
 #[derive(Debug)]
@@ -45,7 +45,7 @@ pub(super) fn apply_all(
         report,
         cache: (0..transforms.len()).map(|_| None).collect(),
     };
-    let plan: &TransformPlan = &endpoint.plan;
+    let plan = &endpoint.plan;
     if plan.transforms != transforms.len() {
         return Err(Bail);
     }
