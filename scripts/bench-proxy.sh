@@ -16,10 +16,11 @@
 #            --concurrency 1,16,64  --encoding gzip|identity  --no-pin  --json FILE
 #            --rounds N
 #
-# --rounds N measures each cell N times, floor and serve back to back in each round (the
-# order alternating), and reports per cell the median over the rounds of each proxy's
-# figures and the median of the per-round ratios, with their range: on a shared host a
-# neighbour's burst then lands in one round, not on one proxy's whole cell.
+# --rounds N measures every cell once per round, N rounds one after the other, floor and
+# serve back to back within a round (the order alternating), and reports per cell the
+# median over the rounds of each proxy's figures and the median of the per-round ratios,
+# with their range: on a shared host a neighbour's burst then lands in one round of a
+# cell, not on one proxy's whole cell, nor, if it lasts a minute, on all of its rounds.
 #
 # Both proxies allocate with mimalloc (their #[global_allocator]). The --steady-malloc
 # option of earlier runs (glibc's trim and mmap thresholds fixed by GLIBC_TUNABLES, against
@@ -212,31 +213,35 @@ def measure(proxy, path, conc, seconds):
     }
 
 
-cells, problems, index = [], [], 0
+cells, problems = [], []
 started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 load_before = open("/proc/loadavg").read().split()[:3]
-for size in sizes:
+# Rounds outermost: each cell's rounds lie minutes apart, spread over the whole run, so a
+# neighbour's burst that lasts a minute lands in one round of a cell, not in all of them.
+# Which proxy goes first alternates from cell to cell and, for each cell, from round to
+# round.
+grid = [(size, conc) for size in sizes for conc in concs]
+for round_, (position, (size, conc)) in [(r, cell) for r in range(rounds) for cell in enumerate(grid)]:
     path = page_path(size)
-    for conc, round_ in [(c, r) for c in concs for r in range(rounds)]:
-        order = ["floor", "pseudoproxy"] if index % 2 == 0 else ["pseudoproxy", "floor"]
-        index += 1
-        for proxy in order:
-            cell = measure(proxy, path, conc, duration)
-            if quick and (cell is None or cell["requests"] == 0):
-                cell = measure(proxy, path, conc, duration * 3)  # slow (debug) builds
-            if cell is None or cell["requests"] == 0:
-                problems.append(f"{proxy} {size} c={conc}: no requests completed")
-                continue
-            if cell["socket_errors"] or cell["non_2xx"]:
-                problems.append(f"{proxy} {size} c={conc}: {cell['socket_errors']} socket "
-                                f"errors, {cell['non_2xx']} non-2xx answers")
-            cell["size"] = size
-            cell["round"] = round_
-            cell["upstream_bytes"] = checks[size]["upstream_bytes"]
-            cells.append(cell)
-            print(f"  {size:>4} c={conc:<3} {proxy:<11} {cell['rps']:9.1f} req/s  "
-                  f"p50 {cell['p50_ms']:8.2f} ms  p99 {cell['p99_ms']:8.2f} ms  "
-                  f"CPU {cell['cpu_ms_per_req'] or 0:7.3f} ms/req", file=sys.stderr)
+    floor_first = (round_ + position) % 2 == 0
+    order = ["floor", "pseudoproxy"] if floor_first else ["pseudoproxy", "floor"]
+    for proxy in order:
+        cell = measure(proxy, path, conc, duration)
+        if quick and (cell is None or cell["requests"] == 0):
+            cell = measure(proxy, path, conc, duration * 3)  # slow (debug) builds
+        if cell is None or cell["requests"] == 0:
+            problems.append(f"{proxy} {size} c={conc}: no requests completed")
+            continue
+        if cell["socket_errors"] or cell["non_2xx"]:
+            problems.append(f"{proxy} {size} c={conc}: {cell['socket_errors']} socket "
+                            f"errors, {cell['non_2xx']} non-2xx answers")
+        cell["size"] = size
+        cell["round"] = round_
+        cell["upstream_bytes"] = checks[size]["upstream_bytes"]
+        cells.append(cell)
+        print(f"  {size:>4} c={conc:<3} {proxy:<11} {cell['rps']:9.1f} req/s  "
+              f"p50 {cell['p50_ms']:8.2f} ms  p99 {cell['p99_ms']:8.2f} ms  "
+              f"CPU {cell['cpu_ms_per_req'] or 0:7.3f} ms/req", file=sys.stderr)
 load_after = open("/proc/loadavg").read().split()[:3]
 
 
