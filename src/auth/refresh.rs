@@ -300,7 +300,16 @@ impl Core {
     async fn write_ledger(&self, now: i64) {
         let stored = match self.store.get(&self.names.family).await {
             Ok(p) => p.and_then(|p| TokenFamily::parse(&p.value)),
-            Err(_) => self.inner().family,
+            // Unreadable, and this instance has never read it: a ledger built from
+            // nothing would overwrite the stored consent date (`issuedAt`) with none, and
+            // the 365-day warning would never come. Leave it to the next refresh.
+            Err(error) => match self.inner().family {
+                Some(known) => Some(known),
+                None => {
+                    tracing::warn!(parameter = %self.names.family, %error, "cannot read the token-family ledger; not updating it");
+                    return;
+                }
+            },
         };
         let family = stored.unwrap_or_default().refreshed(now);
         self.inner().family = Some(family);

@@ -1,13 +1,14 @@
 //! The token family under faults (docs/oauth.md, "Faults"): a caller gone at every await
 //! point of a refresh, a Lambda deadline too close for one, refusals no new token cures,
-//! a thawed instance with a stale pending token, a token endpoint failing during an
-//! upstream-401 retry, expiry reported as 403/404. Time moves only on the injected clock;
-//! the tests wait on gates and signals, never on sleeps.
+//! a thawed instance with a stale pending token, a ledger unreadable at an instance's
+//! first refresh, a token endpoint failing during an upstream-401 retry, expiry reported
+//! as 403/404. Time moves only on the injected clock; the tests wait on gates and
+//! signals, never on sleeps.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use pseudoproxy::auth::SCOPE_OR_SITE_HINT;
+use pseudoproxy::auth::{SCOPE_OR_SITE_HINT, TokenFamily};
 use pseudoproxy::proxy::AppState;
 use pseudoproxy::secrets::MemoryStore;
 
@@ -21,6 +22,7 @@ use super::proxy_support::{Event, Reply, invoke_with_deadline};
 const P: &str = "F_";
 const RT: &str = "F_REFRESH_TOKEN";
 const LOCK: &str = "F_OAUTH_REFRESH_TOKEN_lock";
+const FAMILY: &str = "F_TOKEN_FAMILY";
 const TWO_HOURS: Duration = Duration::from_secs(2 * 3600);
 
 struct World {
@@ -205,6 +207,41 @@ async fn a_hundred_scope_mismatch_refusals_make_at_most_one_token_call() {
         "{calls} token calls in 50 minutes of refusals"
     );
     assert!(!w.mock.revoked());
+}
+
+/// The consent date in the stored ledger, as `TokenFamily::issued_at`.
+async fn stored_consent_date(w: &World) -> Option<i64> {
+    let ledger = stored(w.store.inner.as_ref(), FAMILY)
+        .await
+        .expect("a stored ledger");
+    TokenFamily::parse(&ledger)
+        .expect("a readable ledger")
+        .issued_at
+}
+
+/// A refresh on an instance that has not read the ledger yet, while the ledger cannot be
+/// read, must not overwrite it with one that has lost the consent date (the simulated
+/// year found this: the 30-day warning then never came).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_ledger_at_the_first_refresh_keeps_the_consent_date() {
+    let w = world(tuning()).await;
+    let consent = stored_consent_date(&w).await;
+    assert!(consent.is_some(), "seeded with a consent date");
+    w.store.plan(Op::Get, "TOKEN_FAMILY", 0, 1, false);
+    assert_ok(
+        &get_spaces(&w.app).await,
+        "a refresh while the ledger is unreadable",
+    );
+    assert_eq!(w.mock.state().refresh_calls, 1, "the refresh happened");
+    assert_eq!(stored_consent_date(&w).await, consent, "consent date kept");
+    // The next refresh, with the store readable again, records it as usual.
+    w.clock.advance(TWO_HOURS);
+    assert_ok(&get_spaces(&w.app).await, "a later refresh");
+    assert_eq!(w.mock.state().refresh_calls, 2);
+    assert_eq!(stored_consent_date(&w).await, consent);
+    let family = w.app.tokens.status().await.unwrap().family.unwrap();
+    assert_eq!(family.issued_at, consent);
+    assert_eq!(family.days_to_absolute_expiry, Some(364));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
