@@ -20,7 +20,9 @@
 # serve back to back within a round (the order alternating), and reports per cell the
 # median over the rounds of each proxy's figures and the median of the per-round ratios,
 # with their range: on a shared host a neighbour's burst then lands in one round of a
-# cell, not on one proxy's whole cell, nor, if it lasts a minute, on all of its rounds.
+# cell, not on one proxy's whole cell; a cell's rounds lie one pass over the grid apart
+# (about 45 s for --sizes 2k with 5 s cells, 2 minutes for every size), so a burst
+# shorter than a pass reaches at most two of them.
 #
 # Both proxies allocate with mimalloc (their #[global_allocator]). The --steady-malloc
 # option of earlier runs (glibc's trim and mmap thresholds fixed by GLIBC_TUNABLES, against
@@ -216,8 +218,8 @@ def measure(proxy, path, conc, seconds):
 cells, problems = [], []
 started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 load_before = open("/proc/loadavg").read().split()[:3]
-# Rounds outermost: each cell's rounds lie minutes apart, spread over the whole run, so a
-# neighbour's burst that lasts a minute lands in one round of a cell, not in all of them.
+# Rounds outermost: a cell's rounds lie one pass over the grid apart, spread over the
+# whole run, so a neighbour's burst shorter than a pass reaches at most two of them.
 # Which proxy goes first alternates from cell to cell and, for each cell, from round to
 # round.
 grid = [(size, conc) for size in sizes for conc in concs]
@@ -239,7 +241,7 @@ for round_, (position, (size, conc)) in [(r, cell) for r in range(rounds) for ce
         cell["round"] = round_
         cell["upstream_bytes"] = checks[size]["upstream_bytes"]
         cells.append(cell)
-        print(f"  {size:>4} c={conc:<3} {proxy:<11} {cell['rps']:9.1f} req/s  "
+        print(f"  r{round_ + 1}/{rounds} {size:>4} c={conc:<3} {proxy:<11} {cell['rps']:9.1f} req/s  "
               f"p50 {cell['p50_ms']:8.2f} ms  p99 {cell['p99_ms']:8.2f} ms  "
               f"CPU {cell['cpu_ms_per_req'] or 0:7.3f} ms/req", file=sys.stderr)
 load_after = open("/proc/loadavg").read().split()[:3]
