@@ -297,21 +297,25 @@ impl Core {
         }
     }
 
+    /// Moves the ledger's `lastRefreshAt` to `now`, on the ledger as read now. A ledger
+    /// that cannot be read is left as it is until a later refresh: rebuilt from nothing,
+    /// or from what this instance read before an operator re-ran consent, it would
+    /// overwrite the consent date (`issuedAt`), and the 365-day warning would come wrong
+    /// or never. None stored (a family moved from Psoxy), or one that does not parse,
+    /// starts one without a consent date, which the health check warns about.
     async fn write_ledger(&self, now: i64) {
         let stored = match self.store.get(&self.names.family).await {
-            Ok(p) => p.and_then(|p| TokenFamily::parse(&p.value)),
-            // Unreadable, and this instance has never read it: a ledger built from
-            // nothing would overwrite the stored consent date (`issuedAt`) with none, and
-            // the 365-day warning would never come. Leave it to the next refresh.
-            Err(error) => match self.inner().family {
-                Some(known) => Some(known),
-                None => {
-                    tracing::warn!(parameter = %self.names.family, %error, "cannot read the token-family ledger; not updating it");
-                    return;
-                }
-            },
+            Ok(None) => TokenFamily::default(),
+            Ok(Some(p)) => TokenFamily::parse(&p.value).unwrap_or_else(|| {
+                tracing::warn!(parameter = %self.names.family, "the token-family ledger does not parse; starting one without a consent date");
+                TokenFamily::default()
+            }),
+            Err(error) => {
+                tracing::warn!(parameter = %self.names.family, %error, "cannot read the token-family ledger; not updating it");
+                return;
+            }
         };
-        let family = stored.unwrap_or_default().refreshed(now);
+        let family = stored.refreshed(now);
         self.inner().family = Some(family);
         if let Err(error) = self.store.put(&self.names.family, &family.to_json()).await {
             tracing::warn!(parameter = %self.names.family, %error, "cannot update the token-family ledger");

@@ -1,9 +1,9 @@
 //! The token family under faults (docs/oauth.md, "Faults"): a caller gone at every await
 //! point of a refresh, a Lambda deadline too close for one, refusals no new token cures,
 //! a thawed instance with a stale pending token, a ledger unreadable at an instance's
-//! first refresh, a token endpoint failing during an upstream-401 retry, expiry reported
-//! as 403/404. Time moves only on the injected clock; the tests wait on gates and
-//! signals, never on sleeps.
+//! first refresh or after a new consent, a token endpoint failing during an upstream-401
+//! retry, expiry reported as 403/404. Time moves only on the injected clock; the tests
+//! wait on gates and signals, never on sleeps.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -209,14 +209,12 @@ async fn a_hundred_scope_mismatch_refusals_make_at_most_one_token_call() {
     assert!(!w.mock.revoked());
 }
 
-/// The consent date in the stored ledger, as `TokenFamily::issued_at`.
-async fn stored_consent_date(w: &World) -> Option<i64> {
+/// The stored ledger, parsed.
+async fn stored_ledger(w: &World) -> TokenFamily {
     let ledger = stored(w.store.inner.as_ref(), FAMILY)
         .await
         .expect("a stored ledger");
-    TokenFamily::parse(&ledger)
-        .expect("a readable ledger")
-        .issued_at
+    TokenFamily::parse(&ledger).expect("a readable ledger")
 }
 
 /// A refresh on an instance that has not read the ledger yet, while the ledger cannot be
@@ -225,23 +223,54 @@ async fn stored_consent_date(w: &World) -> Option<i64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_ledger_at_the_first_refresh_keeps_the_consent_date() {
     let w = world(tuning()).await;
-    let consent = stored_consent_date(&w).await;
-    assert!(consent.is_some(), "seeded with a consent date");
+    let seeded = stored_ledger(&w).await;
+    assert!(seeded.issued_at.is_some(), "seeded with a consent date");
     w.store.plan(Op::Get, "TOKEN_FAMILY", 0, 1, false);
     assert_ok(
         &get_spaces(&w.app).await,
         "a refresh while the ledger is unreadable",
     );
     assert_eq!(w.mock.state().refresh_calls, 1, "the refresh happened");
-    assert_eq!(stored_consent_date(&w).await, consent, "consent date kept");
+    // Untouched, lastRefreshAt included: the planned read is the one that failed.
+    assert_eq!(stored_ledger(&w).await, seeded, "ledger left as it was");
     // The next refresh, with the store readable again, records it as usual.
     w.clock.advance(TWO_HOURS);
     assert_ok(&get_spaces(&w.app).await, "a later refresh");
     assert_eq!(w.mock.state().refresh_calls, 2);
-    assert_eq!(stored_consent_date(&w).await, consent);
+    let ledger = stored_ledger(&w).await;
+    assert_eq!(ledger.issued_at, seeded.issued_at);
+    assert!(ledger.last_refresh_at > seeded.last_refresh_at);
     let family = w.app.tokens.status().await.unwrap().family.unwrap();
-    assert_eq!(family.issued_at, consent);
+    assert_eq!(family.issued_at, seeded.issued_at);
     assert_eq!(family.days_to_absolute_expiry, Some(364));
+}
+
+/// An instance that read the ledger before the operator re-ran consent must not write its
+/// older consent date back when the new ledger cannot be read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_ledger_after_a_new_consent_keeps_the_new_date() {
+    let w = world(tuning()).await;
+    assert_ok(
+        &get_spaces(&w.app).await,
+        "a first refresh reads the ledger",
+    );
+    w.clock.advance(TWO_HOURS);
+    let renewed = TokenFamily {
+        issued_at: Some(stored_ledger(&w).await.issued_at.unwrap() + 7_200_000),
+        last_refresh_at: None,
+    };
+    w.store.inner.put(FAMILY, &renewed.to_json()).await.unwrap();
+    w.store.plan(Op::Get, "TOKEN_FAMILY", 0, 1, false);
+    assert_ok(
+        &get_spaces(&w.app).await,
+        "a refresh while the ledger is unreadable",
+    );
+    assert_eq!(w.mock.state().refresh_calls, 2, "the refresh happened");
+    assert_eq!(
+        stored_ledger(&w).await,
+        renewed,
+        "the new consent's ledger kept"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
