@@ -243,7 +243,8 @@ for round_, (position, (size, conc)) in [(r, cell) for r in range(rounds) for ce
         cells.append(cell)
         print(f"  r{round_ + 1}/{rounds} {size:>4} c={conc:<3} {proxy:<11} {cell['rps']:9.1f} req/s  "
               f"p50 {cell['p50_ms']:8.2f} ms  p99 {cell['p99_ms']:8.2f} ms  "
-              f"CPU {cell['cpu_ms_per_req'] or 0:7.3f} ms/req", file=sys.stderr)
+              f"CPU {cell['cpu_ms_per_req'] or 0:7.3f} ms/req"
+              + (f"  ERRORS: {cell['non_2xx']} non-2xx" if cell["non_2xx"] else ""), file=sys.stderr)
 load_after = open("/proc/loadavg").read().split()[:3]
 
 
@@ -341,6 +342,12 @@ with open(env["BENCH_JSON"], "w") as handle:
                         "load_before": load_before, "load_after": load_after},
                "pages": checks, "cells": cells}, handle, indent=2)
 print(f"\nfigures written to {env['BENCH_JSON']} (scripts/cost-model.py reads them)")
+# The stand-in runs without rate limits here; a 429 from it would make a cell measure
+# refusals, not proxies, so any is named (the cells are marked ERRORS already).
+with urllib.request.urlopen(env["STANDIN_URL"] + "/_standin/stats", timeout=30) as response:
+    refused = json.load(response).get("rateLimited", 0)
+if refused:
+    problems.append(f"the stand-in answered {refused} requests with 429 (its rate limit)")
 if problems:
     sys.exit("bench-proxy: " + "; ".join(problems))
 PY
