@@ -43,6 +43,14 @@ fn lambda() -> std::process::ExitCode {
             );
             return Ok(());
         }
+        let env = pseudoproxy::config::Env::from_process();
+        let problems = proxy::startup::lambda_runtime_env_problems(&env);
+        if !problems.is_empty() {
+            return Err(format!(
+                "AWS_LAMBDA_RUNTIME_API is set but this is not a Lambda environment: {}",
+                problems.join("; ")
+            ));
+        }
         let app = proxy::live_app(live);
         lambda_http::run(app).await.map_err(|e| e.to_string())
     });

@@ -242,6 +242,30 @@ pub async fn lambda_state_from(env: Env) -> Result<AppState, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Why the Lambda runtime client could not start in `env`, one line per variable; empty
+/// when it can. lambda_runtime reads `AWS_LAMBDA_FUNCTION_NAME`,
+/// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (a whole number) and `AWS_LAMBDA_FUNCTION_VERSION` as
+/// it starts and panics without them; Lambda always sets them, so a gap means the binary
+/// was started by hand with `AWS_LAMBDA_RUNTIME_API` set, and deserves a sentence rather
+/// than a panic.
+pub fn lambda_runtime_env_problems(env: &Env) -> Vec<String> {
+    let mut problems = Vec::new();
+    for name in ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION"] {
+        if env.get(name).is_none() {
+            problems.push(format!("{name} is not set"));
+        }
+    }
+    const MEMORY: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+    match env.get(MEMORY) {
+        None => problems.push(format!("{MEMORY} is not set")),
+        Some(value) if value.parse::<i32>().is_err() => {
+            problems.push(format!("{MEMORY} is not a whole number of megabytes"));
+        }
+        Some(_) => {}
+    }
+    problems
+}
+
 async fn lambda_parts(env: Env) -> Result<(Rebuilder, ShippedRules), String> {
     let shipped_rules = ShippedRules::compile_in_background();
     let store: Arc<dyn SecretStore> = match env.get(PSEUDOPROXY_SECRETS_FILE) {

@@ -269,3 +269,45 @@ async fn rules_that_issue_reversible_pseudonyms_make_the_key_required() {
         state.settings.missing
     );
 }
+
+#[test]
+fn the_lambda_runtime_variables_are_named_when_missing_or_unusable() {
+    let complete = Env::from_pairs(&[
+        ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+        ("AWS_LAMBDA_FUNCTION_NAME", "psoxy-confluence-cloud"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+    ]);
+    let cases: [(&str, Env, &[&str]); 5] = [
+        ("complete", complete.clone(), &[]),
+        (
+            "no name",
+            complete.clone().without("AWS_LAMBDA_FUNCTION_NAME"),
+            &["AWS_LAMBDA_FUNCTION_NAME is not set"],
+        ),
+        (
+            "empty version",
+            complete.clone().with("AWS_LAMBDA_FUNCTION_VERSION", ""),
+            &["AWS_LAMBDA_FUNCTION_VERSION is not set"],
+        ),
+        (
+            "memory not a number",
+            complete
+                .clone()
+                .with("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256MB"),
+            &["AWS_LAMBDA_FUNCTION_MEMORY_SIZE is not a whole number of megabytes"],
+        ),
+        (
+            "only the runtime API (a hand-started binary)",
+            Env::from_pairs(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]),
+            &[
+                "AWS_LAMBDA_FUNCTION_NAME is not set",
+                "AWS_LAMBDA_FUNCTION_VERSION is not set",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE is not set",
+            ],
+        ),
+    ];
+    for (case, env, expected) in cases {
+        assert_eq!(lambda_runtime_env_problems(&env), expected, "{case}");
+    }
+}

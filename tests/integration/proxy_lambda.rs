@@ -599,3 +599,32 @@ async fn a_body_jackson_would_refuse_or_a_rejected_root_is_502_never_an_empty_pa
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.json()["results"][0]["id"], "1");
 }
+
+/// The binary started by hand with `AWS_LAMBDA_RUNTIME_API` set (a copied Lambda
+/// environment, a shell left over from `cargo lambda`) lacks the variables the runtime
+/// client needs: it says which and exits 1, instead of panicking inside lambda_runtime.
+#[test]
+fn a_hand_started_lambda_binary_names_the_missing_runtime_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = dir.path().join("secrets.json");
+    std::fs::write(&secrets, "{}").unwrap();
+    let output = crate::support::run_cli(
+        &[],
+        &[
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "psoxy-confluence-cloud"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+            ("PSEUDOPROXY_SECRETS_FILE", secrets.to_str().unwrap()),
+            ("RUST_LOG", "error"),
+        ],
+        "",
+        dir.path(),
+    );
+    let stderr = crate::support::stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("AWS_LAMBDA_FUNCTION_VERSION is not set"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
