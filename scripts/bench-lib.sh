@@ -197,7 +197,8 @@ pin_cpus() {
 }
 
 # start_floor_pair BIN_DIR SIZES [WRAP...]: the Confluence stand-in serving the benchmark
-# pages SIZES (on the load CPU; no burst limit and no hourly points quota: its default
+# pages SIZES (on the load CPU; no burst limit (`--rate 0`, also its default) and no
+# hourly points quota (`--points-per-hour 0`): its default
 # quota of 10 million points an hour, 1 a request plus 1 per object, ran out in the third
 # round of a 5-round all-sizes run, and every later request of both proxies was a 429
 # until the hour turned), then `pseudoproxy serve` (shipped rules, its OAuth token
@@ -225,7 +226,8 @@ start_floor_pair() {
   spawn standin_pid "$work/standin.log" "${load_cpu[@]}" "$bin/examples/confluence_standin" \
     --listen "127.0.0.1:$standin_port" --items 2000 --users 200 --groups 20 --spaces 50 \
     --static-token "$static_token" --client-id bench-client --client-secret bench-client-secret \
-    --refresh-token rt-bench-0 --token-ttl 86400 --bench-pages "$pages" --points-per-hour 0
+    --refresh-token rt-bench-0 --token-ttl 86400 --bench-pages "$pages" --rate 0 \
+    --points-per-hour 0
   wait_http "http://127.0.0.1:$standin_port/_standin/health" 120
 
   write_secrets "$work/secrets.json" "PSOXY_SALT=$salt" "PSOXY_ENCRYPTION_KEY=bench-key-$salt" \

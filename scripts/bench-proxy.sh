@@ -344,10 +344,14 @@ with open(env["BENCH_JSON"], "w") as handle:
 print(f"\nfigures written to {env['BENCH_JSON']} (scripts/cost-model.py reads them)")
 # The stand-in runs without rate limits here; a 429 from it would make a cell measure
 # refusals, not proxies, so any is named (the cells are marked ERRORS already).
-with urllib.request.urlopen(env["STANDIN_URL"] + "/_standin/stats", timeout=30) as response:
-    refused = json.load(response).get("rateLimited", 0)
-if refused:
-    problems.append(f"the stand-in answered {refused} requests with 429 (its rate limit)")
+try:
+    with urllib.request.urlopen(env["STANDIN_URL"] + "/_standin/stats", timeout=30) as response:
+        refused = json.load(response)["api"]["rateLimited"]
+except (OSError, ValueError, KeyError, TypeError) as error:
+    problems.append(f"the stand-in's counters could not be read: {error}")
+else:
+    if refused:
+        problems.append(f"the stand-in answered {refused} requests with 429 (its rate limit)")
 if problems:
     sys.exit("bench-proxy: " + "; ".join(problems))
 PY

@@ -8,7 +8,8 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+    // An empty value counts as unset, as everywhere in the configuration (`Env`).
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some_and(|v| !v.is_empty()) {
         return lambda();
     }
     pseudoproxy::cli::run()
@@ -47,7 +48,7 @@ fn lambda() -> std::process::ExitCode {
         let problems = proxy::startup::lambda_runtime_env_problems(&env);
         if !problems.is_empty() {
             return Err(format!(
-                "AWS_LAMBDA_RUNTIME_API is set but this is not a Lambda environment: {}",
+                "cannot start the Lambda runtime client: {}",
                 problems.join("; ")
             ));
         }

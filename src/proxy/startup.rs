@@ -242,22 +242,31 @@ pub async fn lambda_state_from(env: Env) -> Result<AppState, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Why the Lambda runtime client could not start in `env`, one line per variable; empty
-/// when it can. lambda_runtime reads `AWS_LAMBDA_FUNCTION_NAME`,
-/// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (a whole number) and `AWS_LAMBDA_FUNCTION_VERSION` as
+/// Why the Lambda runtime client could not start in `env`, one line per variable (names
+/// only, never a value); empty when it can. lambda_runtime 1.5 reads
+/// `AWS_LAMBDA_RUNTIME_API` (an address it turns into a URI), `AWS_LAMBDA_FUNCTION_NAME`,
+/// `AWS_LAMBDA_FUNCTION_VERSION` and `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (a whole number) as
 /// it starts and panics without them; Lambda always sets them, so a gap means the binary
 /// was started by hand with `AWS_LAMBDA_RUNTIME_API` set, and deserves a sentence rather
 /// than a panic.
 pub fn lambda_runtime_env_problems(env: &Env) -> Vec<String> {
     let mut problems = Vec::new();
+    const RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
+    match env.get(RUNTIME_API) {
+        None => problems.push(format!("{RUNTIME_API} is unset or empty")),
+        Some(value) if value.parse::<axum::http::Uri>().is_err() => {
+            problems.push(format!("{RUNTIME_API} is not a host:port address"));
+        }
+        Some(_) => {}
+    }
     for name in ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION"] {
         if env.get(name).is_none() {
-            problems.push(format!("{name} is not set"));
+            problems.push(format!("{name} is unset or empty"));
         }
     }
     const MEMORY: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
     match env.get(MEMORY) {
-        None => problems.push(format!("{MEMORY} is not set")),
+        None => problems.push(format!("{MEMORY} is unset or empty")),
         Some(value) if value.parse::<i32>().is_err() => {
             problems.push(format!("{MEMORY} is not a whole number of megabytes"));
         }

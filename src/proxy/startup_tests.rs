@@ -278,32 +278,36 @@ fn the_lambda_runtime_variables_are_named_when_missing_or_unusable() {
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
     ]);
-    let cases: [(&str, Env, &[&str]); 5] = [
+    let with = |name: &str, value: &str| complete.clone().with(name, value);
+    let cases: [(&str, Env, &[&str]); 6] = [
         ("complete", complete.clone(), &[]),
         (
             "no name",
             complete.clone().without("AWS_LAMBDA_FUNCTION_NAME"),
-            &["AWS_LAMBDA_FUNCTION_NAME is not set"],
+            &["AWS_LAMBDA_FUNCTION_NAME is unset or empty"],
         ),
         (
             "empty version",
-            complete.clone().with("AWS_LAMBDA_FUNCTION_VERSION", ""),
-            &["AWS_LAMBDA_FUNCTION_VERSION is not set"],
+            with("AWS_LAMBDA_FUNCTION_VERSION", ""),
+            &["AWS_LAMBDA_FUNCTION_VERSION is unset or empty"],
         ),
         (
             "memory not a number",
-            complete
-                .clone()
-                .with("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256MB"),
+            with("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256MB"),
             &["AWS_LAMBDA_FUNCTION_MEMORY_SIZE is not a whole number of megabytes"],
+        ),
+        (
+            "runtime API not an address",
+            with("AWS_LAMBDA_RUNTIME_API", "not an address"),
+            &["AWS_LAMBDA_RUNTIME_API is not a host:port address"],
         ),
         (
             "only the runtime API (a hand-started binary)",
             Env::from_pairs(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]),
             &[
-                "AWS_LAMBDA_FUNCTION_NAME is not set",
-                "AWS_LAMBDA_FUNCTION_VERSION is not set",
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE is not set",
+                "AWS_LAMBDA_FUNCTION_NAME is unset or empty",
+                "AWS_LAMBDA_FUNCTION_VERSION is unset or empty",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE is unset or empty",
             ],
         ),
     ];

@@ -623,7 +623,7 @@ fn a_hand_started_lambda_binary_names_the_missing_runtime_variables() {
     let stderr = crate::support::stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("AWS_LAMBDA_FUNCTION_VERSION is not set"),
+        stderr.contains("AWS_LAMBDA_FUNCTION_VERSION is unset or empty"),
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");

@@ -28,6 +28,11 @@ pub(crate) fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: &str, cwd: &Pa
         "PSOXY_ENCRYPTION_KEY",
         "EMAIL_CANONICALIZATION",
         "EMAIL_DOMAIN_HANDLING",
+        // A shell left over from `cargo lambda` would turn every CLI run into a Lambda one.
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
     ] {
         command.env_remove(var);
     }
