@@ -8,8 +8,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    // An empty value counts as unset, as everywhere in the configuration (`Env`).
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some_and(|v| !v.is_empty()) {
+    if pseudoproxy::config::Env::from_process().is_lambda() {
         return lambda();
     }
     pseudoproxy::cli::run()

@@ -52,7 +52,7 @@ impl Env {
 
     /// True when running inside AWS Lambda (the runtime API is only set there).
     pub fn is_lambda(&self) -> bool {
-        self.get("AWS_LAMBDA_RUNTIME_API").is_some()
+        self.get(super::names::AWS_LAMBDA_RUNTIME_API).is_some()
     }
 }
 

@@ -48,6 +48,10 @@ pub(crate) const PATH_TO_SHARED_CONFIG: &str = "PATH_TO_SHARED_CONFIG";
 pub(crate) const PSOXY_KMS_KEY_ID: &str = "PSOXY_KMS_KEY_ID";
 pub(crate) const AWS_LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
 pub(crate) const AWS_LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
+// Read by lambda_runtime as it starts, not settings: checked first so that a gap is a
+// sentence, not a panic (`proxy::startup::lambda_runtime_env_problems`).
+pub(crate) const AWS_LAMBDA_FUNCTION_VERSION: &str = "AWS_LAMBDA_FUNCTION_VERSION";
+pub(crate) const AWS_LAMBDA_FUNCTION_MEMORY_SIZE: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
 /// `AWS_SSM_PARAMETER_STORE` (default) or `AWS_SECRETS_MANAGER`, case-insensitive (Psoxy's).
 pub(crate) const SECRETS_STORE: &str = "SECRETS_STORE";
 /// A path prefix trimmed from request paths (an API Gateway stage or base path).

@@ -16,11 +16,10 @@ use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::writer::MakeWriter;
 
 use super::log_line::{self, AuditLines};
-use crate::config::names::AWS_LAMBDA_RUNTIME_API;
 
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let on_lambda = std::env::var_os(AWS_LAMBDA_RUNTIME_API).is_some_and(|v| !v.is_empty());
+    let on_lambda = crate::config::Env::from_process().is_lambda();
     let _ = match on_lambda {
         true => json_lines(filter, std::io::stderr, SystemTime).try_init(),
         false => {

@@ -250,8 +250,11 @@ pub async fn lambda_state_from(env: Env) -> Result<AppState, String> {
 /// was started by hand with `AWS_LAMBDA_RUNTIME_API` set, and deserves a sentence rather
 /// than a panic.
 pub fn lambda_runtime_env_problems(env: &Env) -> Vec<String> {
+    use crate::config::names::{
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE as MEMORY, AWS_LAMBDA_FUNCTION_NAME,
+        AWS_LAMBDA_FUNCTION_VERSION, AWS_LAMBDA_RUNTIME_API as RUNTIME_API,
+    };
     let mut problems = Vec::new();
-    const RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
     match env.get(RUNTIME_API) {
         None => problems.push(format!("{RUNTIME_API} is unset or empty")),
         Some(value) if value.parse::<axum::http::Uri>().is_err() => {
@@ -259,12 +262,11 @@ pub fn lambda_runtime_env_problems(env: &Env) -> Vec<String> {
         }
         Some(_) => {}
     }
-    for name in ["AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION"] {
+    for name in [AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_FUNCTION_VERSION] {
         if env.get(name).is_none() {
             problems.push(format!("{name} is unset or empty"));
         }
     }
-    const MEMORY: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
     match env.get(MEMORY) {
         None => problems.push(format!("{MEMORY} is unset or empty")),
         Some(value) if value.parse::<i32>().is_err() => {
